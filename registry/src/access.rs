@@ -1,0 +1,294 @@
+//! The one access rule (DESIGN.md), used by every protocol for listings and downloads alike.
+//!
+//! A request with token T may read release R of package K iff:
+//! 1. T exists, is not revoked, and (for a seat token) its seat is active;
+//! 2. T's org holds an entitlement E to a product that contains K; and
+//! 3. E is live now, or E's rule is `perpetual_fallback` and `R.published_at < E.ends_at`.
+//!
+//! Publish tokens read their own seller's packages (only those in their scope, if scoped).
+//! Whether T belongs to the seller whose URL was asked is checked at authentication.
+
+use crate::domain::{Ecosystem, Grant, PackageRef, TokenKind, TokenRecord, VersionRule};
+use crate::time::Timestamp;
+
+/// Which releases of one package a caller may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Visibility {
+    /// Every release.
+    All,
+    /// Releases published strictly before this instant (perpetual fallback after an end).
+    PublishedBefore(Timestamp),
+}
+
+impl Visibility {
+    pub fn allows(self, published_at: Timestamp) -> bool {
+        match self {
+            Self::All => true,
+            Self::PublishedBefore(cutoff) => published_at < cutoff,
+        }
+    }
+}
+
+/// The answer of the rule for one (token, package).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// The token is revoked or its seat is: authenticate again. The text says why.
+    Unauthenticated(String),
+    /// No entitlement covers the package: the caller must not learn that it exists.
+    Hidden,
+    /// Entitlements existed but none is live; `visible` is what perpetual fallback keeps.
+    /// `reason` is the sentence to show ("the Acme Pro license of org X ended on …").
+    Lapsed {
+        reason: String,
+        visible: Option<Visibility>,
+    },
+    /// Live access.
+    Granted(Visibility),
+}
+
+impl Access {
+    /// What the caller may list, if anything.
+    pub fn visibility(&self) -> Option<Visibility> {
+        match self {
+            Self::Granted(v) => Some(*v),
+            Self::Lapsed { visible, .. } => *visible,
+            Self::Unauthenticated(_) | Self::Hidden => None,
+        }
+    }
+
+    /// May the caller download a release published at `published_at`?
+    pub fn allows(&self, published_at: Timestamp) -> bool {
+        self.visibility().is_some_and(|v| v.allows(published_at))
+    }
+}
+
+/// Applies the rule. `grants` are the entitlements of the token's org to products that contain
+/// `package` (the database loads exactly those); `now` is passed in so the rule is pure.
+pub fn evaluate(
+    token: &TokenRecord,
+    package: (Ecosystem, &str),
+    grants: &[Grant],
+    now: Timestamp,
+) -> Access {
+    if token.revoked_at.is_some() {
+        return Access::Unauthenticated(format!("token {} was revoked", token.id));
+    }
+    match token.kind {
+        TokenKind::Seat if !token.seat_active => {
+            return Access::Unauthenticated(format!(
+                "the seat of {} was revoked by the org's admin",
+                token.seat_email.as_deref().unwrap_or("this token")
+            ));
+        }
+        TokenKind::Publish => return publish_access(token, package),
+        TokenKind::Org | TokenKind::Seat => {}
+    }
+    grants_access(grants, now)
+}
+
+fn publish_access(token: &TokenRecord, (ecosystem, name): (Ecosystem, &str)) -> Access {
+    let in_scope = token.packages.is_empty()
+        || token.packages.contains(&PackageRef {
+            ecosystem,
+            name: name.to_owned(),
+        });
+    if in_scope {
+        Access::Granted(Visibility::All)
+    } else {
+        Access::Hidden
+    }
+}
+
+fn grants_access(grants: &[Grant], now: Timestamp) -> Access {
+    if grants.is_empty() {
+        return Access::Hidden;
+    }
+    if grants
+        .iter()
+        .any(|g| g.starts_at <= now && g.ends_at.is_none_or(|end| now < end))
+    {
+        return Access::Granted(Visibility::All);
+    }
+    // None is live: keep the latest perpetual-fallback cutoff, and explain the latest end.
+    let cutoff = grants
+        .iter()
+        .filter(|g| g.rule == VersionRule::PerpetualFallback && g.starts_at <= now)
+        .filter_map(|g| g.ends_at)
+        .max();
+    let ended = grants
+        .iter()
+        .filter(|g| g.ends_at.is_some_and(|end| end <= now))
+        .max_by_key(|g| g.ends_at);
+    let reason = match ended {
+        Some(g) => lapse_reason(g, cutoff.is_some()),
+        None => {
+            let next = grants.iter().min_by_key(|g| g.starts_at);
+            match next {
+                Some(g) => format!(
+                    "the {} license of org {} starts on {}",
+                    g.product,
+                    g.org,
+                    g.starts_at.date()
+                ),
+                None => String::new(),
+            }
+        }
+    };
+    Access::Lapsed {
+        reason,
+        visible: cutoff.map(Visibility::PublishedBefore),
+    }
+}
+
+fn lapse_reason(g: &Grant, keeps_old: bool) -> String {
+    let end = g.ends_at.map(Timestamp::date).unwrap_or_default();
+    if keeps_old {
+        format!(
+            "the {} license of org {} ended on {end}; versions published before then stay available, newer ones need a renewed license",
+            g.product, g.org
+        )
+    } else {
+        format!(
+            "the {} license of org {} ended on {end}; renew it to install again",
+            g.product, g.org
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{OrgId, SeatId, SellerId, TokenId};
+
+    const DAY: i64 = 86_400_000;
+    const NOW: Timestamp = Timestamp(1_800_000_000_000);
+
+    fn token(kind: TokenKind, revoked: bool, seat_active: bool) -> TokenRecord {
+        TokenRecord {
+            id: TokenId("abc".into()),
+            secret_hash: String::new(),
+            kind,
+            seller_id: SellerId(1),
+            seller_slug: "acme".into(),
+            org_id: (kind != TokenKind::Publish).then_some(OrgId(1)),
+            org_slug: Some("buyer".into()),
+            seat_id: (kind == TokenKind::Seat).then_some(SeatId(1)),
+            seat_email: Some("dev@buyer.test".into()),
+            seat_active,
+            packages: vec![],
+            created_at: Timestamp(0),
+            revoked_at: revoked.then_some(Timestamp(1)),
+        }
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    enum Window {
+        None,
+        Live,
+        Ended,
+        Future,
+    }
+
+    fn grants(window: Window, rule: VersionRule) -> Vec<Grant> {
+        let (starts, ends) = match window {
+            Window::None => return vec![],
+            Window::Live => (NOW.0 - 10 * DAY, Some(NOW.0 + 10 * DAY)),
+            Window::Ended => (NOW.0 - 10 * DAY, Some(NOW.0 - DAY)),
+            Window::Future => (NOW.0 + DAY, None),
+        };
+        vec![Grant {
+            product: "Acme Pro".into(),
+            org: "buyer".into(),
+            starts_at: Timestamp(starts),
+            ends_at: ends.map(Timestamp),
+            rule,
+        }]
+    }
+
+    /// (kind, revoked, seat active, window, rule, published before the end?) → may download?
+    #[test]
+    fn rule_table() {
+        use TokenKind::*;
+        use VersionRule::*;
+        use Window::*;
+        let before_end = Timestamp(NOW.0 - 5 * DAY);
+        let after_end = Timestamp(NOW.0 - DAY / 2);
+        #[rustfmt::skip]
+        let table = [
+            // kind, revoked, seat_active, window, rule, old release?, expected
+            (Org,  false, true,  Live,   WhileActive,       true,  true),
+            (Org,  false, true,  Live,   WhileActive,       false, true),
+            (Org,  true,  true,  Live,   WhileActive,       true,  false),
+            (Org,  false, true,  None,   WhileActive,       true,  false),
+            (Org,  false, true,  Ended,  WhileActive,       true,  false),
+            (Org,  false, true,  Ended,  PerpetualFallback, true,  true),
+            (Org,  false, true,  Ended,  PerpetualFallback, false, false),
+            (Org,  false, true,  Future, WhileActive,       true,  false),
+            (Org,  false, true,  Future, PerpetualFallback, true,  false),
+            (Seat, false, true,  Live,   WhileActive,       true,  true),
+            (Seat, false, false, Live,   WhileActive,       true,  false),
+            (Seat, true,  true,  Live,   WhileActive,       true,  false),
+            (Seat, false, true,  Ended,  PerpetualFallback, true,  true),
+            (Seat, false, true,  Ended,  PerpetualFallback, false, false),
+            (Seat, false, false, Ended,  PerpetualFallback, true,  false),
+            (Seat, false, true,  None,   PerpetualFallback, true,  false),
+            (Publish, false, true, None, WhileActive,       true,  true),
+            (Publish, true,  true, None, WhileActive,       true,  false),
+        ];
+        for (kind, revoked, seat_active, window, rule, old, expected) in table {
+            let t = token(kind, revoked, seat_active);
+            let access = evaluate(&t, (Ecosystem::Npm, "@acme/ui"), &grants(window, rule), NOW);
+            let published = if old { before_end } else { after_end };
+            assert_eq!(
+                access.allows(published),
+                expected,
+                "{kind:?} revoked={revoked} seat_active={seat_active} {window:?} {rule:?} old={old}: {access:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hidden_vs_lapsed_vs_unauthenticated() {
+        let org = token(TokenKind::Org, false, true);
+        let pkg = (Ecosystem::Npm, "@acme/ui");
+        assert_eq!(evaluate(&org, pkg, &[], NOW), Access::Hidden);
+        let ended = evaluate(&org, pkg, &grants(Window::Ended, VersionRule::WhileActive), NOW);
+        match ended {
+            Access::Lapsed { reason, visible } => {
+                assert!(reason.contains("Acme Pro"), "{reason}");
+                assert!(reason.contains(&Timestamp(NOW.0 - DAY).date()), "{reason}");
+                assert_eq!(visible, None);
+            }
+            other => panic!("expected lapsed, got {other:?}"),
+        }
+        let seat = token(TokenKind::Seat, false, false);
+        assert!(matches!(
+            evaluate(&seat, pkg, &grants(Window::Live, VersionRule::WhileActive), NOW),
+            Access::Unauthenticated(m) if m.contains("dev@buyer.test")
+        ));
+    }
+
+    #[test]
+    fn any_live_grant_wins_and_latest_fallback_cutoff_is_kept() {
+        let org = token(TokenKind::Org, false, true);
+        let pkg = (Ecosystem::Npm, "@acme/ui");
+        let mut gs = grants(Window::Ended, VersionRule::PerpetualFallback);
+        let mut later = gs[0].clone();
+        later.ends_at = Some(Timestamp(NOW.0 - DAY / 4));
+        gs.push(later);
+        assert_eq!(
+            evaluate(&org, pkg, &gs, NOW).visibility(),
+            Some(Visibility::PublishedBefore(Timestamp(NOW.0 - DAY / 4)))
+        );
+        gs.extend(grants(Window::Live, VersionRule::WhileActive));
+        assert_eq!(evaluate(&org, pkg, &gs, NOW), Access::Granted(Visibility::All));
+    }
+
+    #[test]
+    fn scoped_publish_token_sees_only_its_packages() {
+        let mut t = token(TokenKind::Publish, false, true);
+        t.packages = vec!["npm:@acme/ui".parse().expect("valid ref")];
+        assert!(evaluate(&t, (Ecosystem::Npm, "@acme/ui"), &[], NOW).allows(NOW));
+        assert_eq!(evaluate(&t, (Ecosystem::Npm, "@acme/other"), &[], NOW), Access::Hidden);
+    }
+}

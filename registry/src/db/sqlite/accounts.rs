@@ -1,0 +1,387 @@
+//! Sellers, products, orgs, entitlements and seats.
+
+use sqlx::FromRow;
+
+use super::{SqliteDb, Tx, bump_epoch, not_found};
+use crate::domain::{
+    Entitlement, Org, PackageRef, Product, Seat, Seller, VersionRule,
+};
+use crate::ids::{EntitlementId, OrgId, ProductId, SeatId, SellerId};
+use crate::time::Timestamp;
+use crate::{Error, Result};
+
+#[derive(FromRow)]
+struct SellerRow {
+    id: i64,
+    slug: String,
+    name: String,
+    email: String,
+    created_at: i64,
+}
+
+impl From<SellerRow> for Seller {
+    fn from(r: SellerRow) -> Self {
+        Seller {
+            id: SellerId(r.id),
+            slug: r.slug,
+            name: r.name,
+            email: r.email,
+            created_at: Timestamp(r.created_at),
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct OrgRow {
+    id: i64,
+    seller_id: i64,
+    slug: String,
+    name: String,
+}
+
+impl From<OrgRow> for Org {
+    fn from(r: OrgRow) -> Self {
+        Org {
+            id: OrgId(r.id),
+            seller_id: SellerId(r.seller_id),
+            slug: r.slug,
+            name: r.name,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct EntitlementRow {
+    id: i64,
+    org_id: i64,
+    product_id: i64,
+    starts_at: i64,
+    ends_at: Option<i64>,
+    rule: String,
+    source: String,
+}
+
+impl TryFrom<EntitlementRow> for Entitlement {
+    type Error = Error;
+    fn try_from(r: EntitlementRow) -> Result<Self> {
+        Ok(Entitlement {
+            id: EntitlementId(r.id),
+            org_id: OrgId(r.org_id),
+            product_id: ProductId(r.product_id),
+            starts_at: Timestamp(r.starts_at),
+            ends_at: r.ends_at.map(Timestamp),
+            rule: r.rule.parse::<VersionRule>().map_err(Error::Invalid)?,
+            source: r.source,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct SeatRow {
+    id: i64,
+    org_id: i64,
+    email: String,
+    role: String,
+    active: bool,
+    created_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl From<SeatRow> for Seat {
+    fn from(r: SeatRow) -> Self {
+        Seat {
+            id: SeatId(r.id),
+            org_id: OrgId(r.org_id),
+            email: r.email,
+            role: r.role,
+            active: r.active,
+            created_at: Timestamp(r.created_at),
+            revoked_at: r.revoked_at.map(Timestamp),
+        }
+    }
+}
+
+const SEAT_COLUMNS: &str = "id, org_id, email, role, active, created_at, revoked_at";
+
+impl SqliteDb {
+    pub async fn create_seller(&self, slug: &str, name: &str, email: &str) -> Result<Seller> {
+        let row: SellerRow = sqlx::query_as(
+            "INSERT INTO sellers (slug, name, email, created_at) VALUES (?, ?, ?, ?)
+             RETURNING id, slug, name, email, created_at",
+        )
+        .bind(slug)
+        .bind(name)
+        .bind(email)
+        .bind(Timestamp::now().0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| Error::from_db(e, || format!("seller `{slug}` already exists")))?;
+        Ok(row.into())
+    }
+
+    pub async fn seller(&self, slug: &str) -> Result<Seller> {
+        let row: SellerRow =
+            sqlx::query_as("SELECT id, slug, name, email, created_at FROM sellers WHERE slug = ?")
+                .bind(slug)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(not_found(format!("seller `{slug}`")))?;
+        Ok(row.into())
+    }
+
+    pub async fn sellers(&self) -> Result<Vec<Seller>> {
+        let rows: Vec<SellerRow> =
+            sqlx::query_as("SELECT id, slug, name, email, created_at FROM sellers ORDER BY slug")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    pub async fn create_product(
+        &self,
+        seller: SellerId,
+        slug: &str,
+        name: &str,
+        packages: &[PackageRef],
+    ) -> Result<Product> {
+        let mut tx = self.write().await?;
+        let now = Timestamp::now().0;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO products (seller_id, slug, name, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(seller.0)
+        .bind(slug)
+        .bind(name)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| Error::from_db(e, || format!("product `{slug}` already exists")))?;
+        for package in packages {
+            let package_id = ensure_package(&mut tx, seller, package, now).await?;
+            sqlx::query("INSERT OR IGNORE INTO product_packages (product_id, package_id) VALUES (?, ?)")
+                .bind(id)
+                .bind(package_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        bump_epoch(&mut tx).await?;
+        tx.commit().await?;
+        self.product(seller, slug).await
+    }
+
+    pub async fn product(&self, seller: SellerId, slug: &str) -> Result<Product> {
+        let (id, name): (i64, String) =
+            sqlx::query_as("SELECT id, name FROM products WHERE seller_id = ? AND slug = ?")
+                .bind(seller.0)
+                .bind(slug)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(not_found(format!("product `{slug}`")))?;
+        let packages: Vec<(String, String)> = sqlx::query_as(
+            "SELECT p.ecosystem, p.name FROM product_packages pp JOIN packages p ON p.id = pp.package_id
+             WHERE pp.product_id = ? ORDER BY p.ecosystem, p.name",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Product {
+            id: ProductId(id),
+            seller_id: seller,
+            slug: slug.to_owned(),
+            name,
+            packages: packages
+                .into_iter()
+                .map(|(eco, name)| {
+                    Ok(PackageRef {
+                        ecosystem: eco.parse().map_err(Error::Invalid)?,
+                        name,
+                    })
+                })
+                .collect::<Result<_>>()?,
+        })
+    }
+
+    pub async fn products(&self, seller: SellerId) -> Result<Vec<Product>> {
+        let slugs: Vec<String> =
+            sqlx::query_scalar("SELECT slug FROM products WHERE seller_id = ? ORDER BY slug")
+                .bind(seller.0)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut products = Vec::with_capacity(slugs.len());
+        for slug in slugs {
+            products.push(self.product(seller, &slug).await?);
+        }
+        Ok(products)
+    }
+
+    pub async fn create_org(&self, seller: SellerId, slug: &str, name: &str) -> Result<Org> {
+        let row: OrgRow = sqlx::query_as(
+            "INSERT INTO orgs (seller_id, slug, name, created_at) VALUES (?, ?, ?, ?)
+             RETURNING id, seller_id, slug, name",
+        )
+        .bind(seller.0)
+        .bind(slug)
+        .bind(name)
+        .bind(Timestamp::now().0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| Error::from_db(e, || format!("org `{slug}` already exists")))?;
+        Ok(row.into())
+    }
+
+    pub async fn org(&self, seller: SellerId, slug: &str) -> Result<Org> {
+        let row: OrgRow = sqlx::query_as(
+            "SELECT id, seller_id, slug, name FROM orgs WHERE seller_id = ? AND slug = ?",
+        )
+        .bind(seller.0)
+        .bind(slug)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(not_found(format!("org `{slug}`")))?;
+        Ok(row.into())
+    }
+
+    pub async fn orgs(&self, seller: SellerId) -> Result<Vec<Org>> {
+        let rows: Vec<OrgRow> = sqlx::query_as(
+            "SELECT id, seller_id, slug, name FROM orgs WHERE seller_id = ? ORDER BY slug",
+        )
+        .bind(seller.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    pub async fn grant(
+        &self,
+        org: OrgId,
+        product: ProductId,
+        starts_at: Timestamp,
+        ends_at: Option<Timestamp>,
+        rule: VersionRule,
+        source: &str,
+    ) -> Result<Entitlement> {
+        let mut tx = self.write().await?;
+        let row: EntitlementRow = sqlx::query_as(
+            "INSERT INTO entitlements (org_id, product_id, starts_at, ends_at, rule, source, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             RETURNING id, org_id, product_id, starts_at, ends_at, rule, source",
+        )
+        .bind(org.0)
+        .bind(product.0)
+        .bind(starts_at.0)
+        .bind(ends_at.map(|t| t.0))
+        .bind(rule.as_str())
+        .bind(source)
+        .bind(Timestamp::now().0)
+        .fetch_one(&mut *tx)
+        .await?;
+        bump_epoch(&mut tx).await?;
+        tx.commit().await?;
+        row.try_into()
+    }
+
+    pub async fn end_grants(&self, org: OrgId, product: ProductId, at: Timestamp) -> Result<u64> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE entitlements SET ends_at = ?
+             WHERE org_id = ? AND product_id = ? AND (ends_at IS NULL OR ends_at > ?)",
+        )
+        .bind(at.0)
+        .bind(org.0)
+        .bind(product.0)
+        .bind(at.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        bump_epoch(&mut tx).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    pub async fn entitlements(&self, org: OrgId) -> Result<Vec<Entitlement>> {
+        let rows: Vec<EntitlementRow> = sqlx::query_as(
+            "SELECT id, org_id, product_id, starts_at, ends_at, rule, source FROM entitlements
+             WHERE org_id = ? ORDER BY id",
+        )
+        .bind(org.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    pub async fn add_seat(&self, org: OrgId, email: &str, role: &str) -> Result<Seat> {
+        let mut tx = self.write().await?;
+        let row: SeatRow = sqlx::query_as(&format!(
+            "INSERT INTO seats (org_id, email, role, active, created_at) VALUES (?, ?, ?, 1, ?)
+             ON CONFLICT (org_id, email) DO UPDATE SET active = 1, revoked_at = NULL, role = excluded.role
+             RETURNING {SEAT_COLUMNS}"
+        ))
+        .bind(org.0)
+        .bind(email)
+        .bind(role)
+        .bind(Timestamp::now().0)
+        .fetch_one(&mut *tx)
+        .await?;
+        bump_epoch(&mut tx).await?;
+        tx.commit().await?;
+        Ok(row.into())
+    }
+
+    pub async fn revoke_seat(&self, org: OrgId, email: &str, at: Timestamp) -> Result<Seat> {
+        let mut tx = self.write().await?;
+        let row: SeatRow = sqlx::query_as(&format!(
+            "UPDATE seats SET active = 0, revoked_at = ? WHERE org_id = ? AND email = ?
+             RETURNING {SEAT_COLUMNS}"
+        ))
+        .bind(at.0)
+        .bind(org.0)
+        .bind(email)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(not_found(format!("seat `{email}`")))?;
+        sqlx::query("UPDATE tokens SET revoked_at = ? WHERE seat_id = ? AND revoked_at IS NULL")
+            .bind(at.0)
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await?;
+        bump_epoch(&mut tx).await?;
+        tx.commit().await?;
+        Ok(row.into())
+    }
+
+    pub async fn seats(&self, org: OrgId) -> Result<Vec<Seat>> {
+        let rows: Vec<SeatRow> = sqlx::query_as(&format!(
+            "SELECT {SEAT_COLUMNS} FROM seats WHERE org_id = ? ORDER BY email"
+        ))
+        .bind(org.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
+
+/// The package row for `package`, created if it does not exist yet.
+pub(super) async fn ensure_package(
+    tx: &mut Tx,
+    seller: SellerId,
+    package: &PackageRef,
+    now: i64,
+) -> Result<i64> {
+    sqlx::query(
+        "INSERT OR IGNORE INTO packages (seller_id, ecosystem, name, created_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(seller.0)
+    .bind(package.ecosystem.as_str())
+    .bind(&package.name)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM packages WHERE seller_id = ? AND ecosystem = ? AND name = ?",
+    )
+    .bind(seller.0)
+    .bind(package.ecosystem.as_str())
+    .bind(&package.name)
+    .fetch_one(&mut **tx)
+    .await?)
+}

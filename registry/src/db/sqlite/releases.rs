@@ -1,0 +1,245 @@
+//! Packages, releases, dist-tags and download events.
+
+use sqlx::FromRow;
+
+use super::accounts::ensure_package;
+use super::{SqliteDb, bump_epoch};
+use crate::domain::{
+    DownloadEvent, Ecosystem, Grant, NewRelease, PackageRef, PackageState, Release,
+};
+use crate::ids::{OrgId, PackageId, ReleaseId, SeatId, SellerId, TokenId};
+use crate::time::Timestamp;
+use crate::{Error, Result};
+
+#[derive(FromRow)]
+struct ReleaseRow {
+    id: i64,
+    version: String,
+    blob_sha256: String,
+    size: i64,
+    metadata: String,
+    published_at: i64,
+    yanked: bool,
+}
+
+impl TryFrom<ReleaseRow> for Release {
+    type Error = Error;
+    fn try_from(r: ReleaseRow) -> Result<Self> {
+        Ok(Release {
+            id: ReleaseId(r.id),
+            version: r.version,
+            blob_sha256: r.blob_sha256,
+            size: r.size,
+            metadata: serde_json::from_str(&r.metadata)
+                .map_err(|e| Error::Invalid(format!("stored metadata: {e}")))?,
+            published_at: Timestamp(r.published_at),
+            yanked: r.yanked,
+        })
+    }
+}
+
+const RELEASE_COLUMNS: &str = "id, version, blob_sha256, size, metadata, published_at, yanked";
+
+#[derive(FromRow)]
+struct GrantRow {
+    product: String,
+    org: String,
+    starts_at: i64,
+    ends_at: Option<i64>,
+    rule: String,
+}
+
+#[derive(FromRow)]
+struct DownloadRow {
+    release_id: i64,
+    package: String,
+    version: String,
+    org_id: Option<i64>,
+    seat_id: Option<i64>,
+    token_id: String,
+    at: i64,
+    client_ip: Option<String>,
+}
+
+impl SqliteDb {
+    pub async fn package_state(
+        &self,
+        seller: SellerId,
+        ecosystem: Ecosystem,
+        name: &str,
+    ) -> Result<Option<PackageState>> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT id, created_at FROM packages WHERE seller_id = ? AND ecosystem = ? AND name = ?",
+        )
+        .bind(seller.0)
+        .bind(ecosystem.as_str())
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((id, created_at)) = row else {
+            return Ok(None);
+        };
+        let releases: Vec<ReleaseRow> = sqlx::query_as(&format!(
+            "SELECT {RELEASE_COLUMNS} FROM releases WHERE package_id = ? ORDER BY published_at, id"
+        ))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let dist_tags: Vec<(String, String)> =
+            sqlx::query_as("SELECT tag, version FROM dist_tags WHERE package_id = ? ORDER BY tag")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(Some(PackageState {
+            id: PackageId(id),
+            seller_id: seller,
+            ecosystem,
+            name: name.to_owned(),
+            created_at: Timestamp(created_at),
+            releases: releases
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect::<Result<_>>()?,
+            dist_tags,
+        }))
+    }
+
+    pub async fn grants_for(&self, org: OrgId, package: PackageId) -> Result<Vec<Grant>> {
+        let rows: Vec<GrantRow> = sqlx::query_as(
+            "SELECT p.name AS product, o.name AS org, e.starts_at, e.ends_at, e.rule
+             FROM entitlements e
+             JOIN products p ON p.id = e.product_id
+             JOIN orgs o ON o.id = e.org_id
+             JOIN product_packages pp ON pp.product_id = e.product_id
+             WHERE e.org_id = ? AND pp.package_id = ?",
+        )
+        .bind(org.0)
+        .bind(package.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Grant {
+                    product: r.product,
+                    org: r.org,
+                    starts_at: Timestamp(r.starts_at),
+                    ends_at: r.ends_at.map(Timestamp),
+                    rule: r.rule.parse().map_err(Error::Invalid)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn publish_release(&self, release: &NewRelease, at: Timestamp) -> Result<Release> {
+        let metadata = serde_json::to_string(&release.metadata)
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let mut tx = self.write().await?;
+        let package = PackageRef {
+            ecosystem: release.ecosystem,
+            name: release.package.clone(),
+        };
+        let package_id = ensure_package(&mut tx, release.seller_id, &package, at.0).await?;
+        let row: ReleaseRow = sqlx::query_as(&format!(
+            "INSERT INTO releases (package_id, version, blob_sha256, size, metadata, published_at)
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING {RELEASE_COLUMNS}"
+        ))
+        .bind(package_id)
+        .bind(&release.version)
+        .bind(&release.blob_sha256)
+        .bind(release.size)
+        .bind(metadata)
+        .bind(at.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            Error::from_db(e, || {
+                format!("cannot publish over previously published version {}", release.version)
+            })
+        })?;
+        for (tag, version) in &release.dist_tags {
+            upsert_tag(&mut tx, package_id, tag, version).await?;
+        }
+        bump_epoch(&mut tx).await?;
+        tx.commit().await?;
+        row.try_into()
+    }
+
+    pub async fn set_dist_tag(&self, package: PackageId, tag: &str, version: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        upsert_tag(&mut tx, package.0, tag, version).await?;
+        bump_epoch(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn remove_dist_tag(&self, package: PackageId, tag: &str) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let removed = sqlx::query("DELETE FROM dist_tags WHERE package_id = ? AND tag = ?")
+            .bind(package.0)
+            .bind(tag)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        bump_epoch(&mut tx).await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+
+    pub async fn record_download(&self, event: &DownloadEvent) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO download_events (release_id, org_id, seat_id, token_id, at, client_ip)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(event.release_id.0)
+        .bind(event.org_id.map(|o| o.0))
+        .bind(event.seat_id.map(|s| s.0))
+        .bind(&event.token_id.0)
+        .bind(event.at.0)
+        .bind(&event.client_ip)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn downloads(&self, seller: SellerId, limit: i64) -> Result<Vec<DownloadEvent>> {
+        let rows: Vec<DownloadRow> = sqlx::query_as(
+            "SELECT d.release_id, p.name AS package, r.version, d.org_id, d.seat_id, d.token_id, d.at, d.client_ip
+             FROM download_events d
+             JOIN releases r ON r.id = d.release_id
+             JOIN packages p ON p.id = r.package_id
+             WHERE p.seller_id = ?
+             ORDER BY d.at DESC, d.id DESC LIMIT ?",
+        )
+        .bind(seller.0)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| DownloadEvent {
+                release_id: ReleaseId(r.release_id),
+                package: r.package,
+                version: r.version,
+                org_id: r.org_id.map(OrgId),
+                seat_id: r.seat_id.map(SeatId),
+                token_id: TokenId(r.token_id),
+                at: Timestamp(r.at),
+                client_ip: r.client_ip,
+            })
+            .collect())
+    }
+}
+
+async fn upsert_tag(tx: &mut super::Tx, package: i64, tag: &str, version: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO dist_tags (package_id, tag, version) VALUES (?, ?, ?)
+         ON CONFLICT (package_id, tag) DO UPDATE SET version = excluded.version",
+    )
+    .bind(package)
+    .bind(tag)
+    .bind(version)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,297 @@
+//! The domain of DESIGN.md: sellers, products, packages, releases, orgs, entitlements, seats,
+//! tokens and download events.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::ids::{
+    EntitlementId, OrgId, PackageId, ProductId, ReleaseId, SeatId, SellerId, TokenId,
+};
+use crate::time::Timestamp;
+
+/// A package ecosystem: one wire protocol, one naming rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ecosystem {
+    Npm,
+    Cargo,
+    Hex,
+    Rubygems,
+}
+
+impl Ecosystem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Npm => "npm",
+            Self::Cargo => "cargo",
+            Self::Hex => "hex",
+            Self::Rubygems => "rubygems",
+        }
+    }
+}
+
+impl fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Ecosystem {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "npm" => Ok(Self::Npm),
+            "cargo" => Ok(Self::Cargo),
+            "hex" => Ok(Self::Hex),
+            "rubygems" | "gem" | "gems" => Ok(Self::Rubygems),
+            other => Err(format!(
+                "unknown ecosystem `{other}` (expected npm, cargo, hex or rubygems)"
+            )),
+        }
+    }
+}
+
+/// `eco:name`, the way the CLI and publish-token scopes name a package.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PackageRef {
+    pub ecosystem: Ecosystem,
+    pub name: String,
+}
+
+impl FromStr for PackageRef {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (eco, name) = s
+            .split_once(':')
+            .ok_or_else(|| format!("`{s}` should look like ecosystem:name, e.g. npm:@acme/ui-pro"))?;
+        if name.is_empty() {
+            return Err(format!("`{s}` has an empty package name"));
+        }
+        Ok(Self {
+            ecosystem: eco.parse()?,
+            name: name.to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for PackageRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.ecosystem, self.name)
+    }
+}
+
+/// What an org keeps when its entitlement ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionRule {
+    /// Any version, only while the entitlement is live.
+    WhileActive,
+    /// After the end, every version published before `ends_at` stays available.
+    PerpetualFallback,
+}
+
+impl VersionRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WhileActive => "while_active",
+            Self::PerpetualFallback => "perpetual_fallback",
+        }
+    }
+}
+
+impl FromStr for VersionRule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "while_active" => Ok(Self::WhileActive),
+            "perpetual_fallback" => Ok(Self::PerpetualFallback),
+            other => Err(format!(
+                "unknown version rule `{other}` (expected while_active or perpetual_fallback)"
+            )),
+        }
+    }
+}
+
+/// The three kinds of token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    /// Shared by an org, for CI.
+    Org,
+    /// Belongs to one seat (one person); dies with the seat.
+    Seat,
+    /// A seller's token for publishing, optionally limited to some packages.
+    Publish,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Org => "org",
+            Self::Seat => "seat",
+            Self::Publish => "publish",
+        }
+    }
+}
+
+impl FromStr for TokenKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "org" => Ok(Self::Org),
+            "seat" => Ok(Self::Seat),
+            "publish" => Ok(Self::Publish),
+            other => Err(format!("unknown token kind `{other}`")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Seller {
+    pub id: SellerId,
+    pub slug: String,
+    pub name: String,
+    pub email: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Product {
+    pub id: ProductId,
+    pub seller_id: SellerId,
+    pub slug: String,
+    pub name: String,
+    pub packages: Vec<PackageRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Org {
+    pub id: OrgId,
+    pub seller_id: SellerId,
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Entitlement {
+    pub id: EntitlementId,
+    pub org_id: OrgId,
+    pub product_id: ProductId,
+    pub starts_at: Timestamp,
+    pub ends_at: Option<Timestamp>,
+    pub rule: VersionRule,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Seat {
+    pub id: SeatId,
+    pub org_id: OrgId,
+    pub email: String,
+    pub role: String,
+    pub active: bool,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// One immutable version of a package, as the listings need it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Release {
+    pub id: ReleaseId,
+    pub version: String,
+    pub blob_sha256: String,
+    pub size: i64,
+    /// Ecosystem metadata as published (npm: the version's package.json plus dist digests).
+    pub metadata: serde_json::Value,
+    pub published_at: Timestamp,
+    pub yanked: bool,
+}
+
+/// A package with every release and tag: what a listing is rendered from.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageState {
+    pub id: PackageId,
+    pub seller_id: SellerId,
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    pub created_at: Timestamp,
+    /// Ordered by publication time.
+    pub releases: Vec<Release>,
+    pub dist_tags: Vec<(String, String)>,
+}
+
+impl PackageState {
+    pub fn release(&self, version: &str) -> Option<&Release> {
+        self.releases.iter().find(|r| r.version == version)
+    }
+}
+
+/// A token as the server sees it after lookup: never the secret, only its hash.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenRecord {
+    pub id: TokenId,
+    #[serde(skip)]
+    pub secret_hash: String,
+    pub kind: TokenKind,
+    pub seller_id: SellerId,
+    pub seller_slug: String,
+    pub org_id: Option<OrgId>,
+    pub org_slug: Option<String>,
+    pub seat_id: Option<SeatId>,
+    pub seat_email: Option<String>,
+    /// `false` once the seat this token belongs to was revoked.
+    pub seat_active: bool,
+    /// Publish tokens: the packages they are limited to (empty = all of the seller's).
+    pub packages: Vec<PackageRef>,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A new token's row: the caller has generated the secret and shows it once.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub id: TokenId,
+    pub secret_hash: String,
+    pub kind: TokenKind,
+    pub seller_id: SellerId,
+    pub org_id: Option<OrgId>,
+    pub seat_id: Option<SeatId>,
+    pub packages: Vec<PackageRef>,
+}
+
+/// An entitlement as the access rule needs it, with the names its messages use.
+#[derive(Debug, Clone, Serialize)]
+pub struct Grant {
+    pub product: String,
+    pub org: String,
+    pub starts_at: Timestamp,
+    pub ends_at: Option<Timestamp>,
+    pub rule: VersionRule,
+}
+
+/// What a publish writes, after the protocol validated it and the blob is durable.
+#[derive(Debug, Clone)]
+pub struct NewRelease {
+    pub seller_id: SellerId,
+    pub ecosystem: Ecosystem,
+    pub package: String,
+    pub version: String,
+    pub blob_sha256: String,
+    pub size: i64,
+    pub metadata: serde_json::Value,
+    pub dist_tags: Vec<(String, String)>,
+}
+
+/// Who fetched which release, when.
+#[derive(Debug, Clone, Serialize)]
+pub struct DownloadEvent {
+    pub release_id: ReleaseId,
+    pub package: String,
+    pub version: String,
+    pub org_id: Option<OrgId>,
+    pub seat_id: Option<SeatId>,
+    pub token_id: TokenId,
+    pub at: Timestamp,
+    pub client_ip: Option<String>,
+}

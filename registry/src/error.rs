@@ -1,0 +1,37 @@
+//! The core's one error type. Protocols map it onto their client's status codes and envelopes.
+
+/// What went wrong in the core, in words a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The named thing does not exist (or is not visible to the caller).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The write would overwrite or duplicate something that exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// The input is malformed or breaks a rule.
+    #[error("{0}")]
+    Invalid(String),
+    /// The caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("storage error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Maps a unique-constraint violation to [`Error::Conflict`] in one place, so every backend
+    /// reports "already exists" the same way.
+    pub(crate) fn from_db(err: sqlx::Error, conflict: impl FnOnce() -> String) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict(conflict()),
+            _ => Self::Database(err),
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Tollgate's core: the domain model, the database port, the package store, the one access
+//! rule, tokens and the publish pipeline. Protocol crates translate wire requests into calls on
+//! [`Registry`] and render its answers in their client's format.
+
+pub mod access;
+pub mod cache;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod ids;
+pub mod registry;
+pub mod store;
+pub mod time;
+pub mod token;
+
+pub use error::{Error, Result};
+pub use registry::Registry;

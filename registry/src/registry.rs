@@ -1,0 +1,314 @@
+//! [`Registry`]: what protocols call. It authenticates tokens, applies the access rule with
+//! cached lookups, runs the publish pipeline and records downloads. Every cache is tied to the
+//! change epoch (see `cache`), so a revoke made anywhere is seen within one poll period.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::access::{self, Access};
+use crate::cache::{Epoch, EpochCache};
+use crate::db::Db;
+use crate::domain::{
+    DownloadEvent, Ecosystem, Grant, NewRelease, PackageRef, PackageState, Release, Seller,
+    TokenKind, TokenRecord,
+};
+use crate::ids::{OrgId, PackageId, SellerId};
+use crate::store::Store;
+use crate::time::Timestamp;
+use crate::token;
+use crate::{Error, Result};
+
+/// How often a server re-reads the database's change epoch: the bound on how long a change made
+/// by the CLI or another replica can go unseen.
+pub const EPOCH_POLL: Duration = Duration::from_millis(200);
+
+const CACHE_CAP: usize = 100_000;
+
+#[derive(Clone)]
+pub struct Registry(Arc<Inner>);
+
+struct Inner {
+    db: Db,
+    store: Store,
+    epoch: Epoch,
+    sellers: EpochCache<String, Arc<Seller>>,
+    tokens: EpochCache<String, Arc<TokenRecord>>,
+    packages: EpochCache<(SellerId, Ecosystem, String), Option<Arc<PackageState>>>,
+    grants: EpochCache<(OrgId, PackageId), Arc<Vec<Grant>>>,
+}
+
+/// An authenticated caller: a valid, unrevoked token of the seller whose URL was asked.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Arc<TokenRecord>);
+
+/// Why a request could not be authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthError {
+    /// No credentials were sent.
+    Missing,
+    /// The credentials are not a token of this seller.
+    Unknown,
+    /// The token, or its seat, was revoked: the text says which.
+    Revoked(String),
+}
+
+/// What the access rule says about one package for one caller.
+#[derive(Debug, Clone)]
+pub struct PackageAccess {
+    /// `None` when the package does not exist (then `access` is `Hidden`).
+    pub package: Option<Arc<PackageState>>,
+    pub access: Access,
+}
+
+impl Registry {
+    pub fn new(db: Db, store: Store) -> Self {
+        let epoch = Epoch::default();
+        Self(Arc::new(Inner {
+            sellers: EpochCache::new(epoch.clone(), CACHE_CAP),
+            tokens: EpochCache::new(epoch.clone(), CACHE_CAP),
+            packages: EpochCache::new(epoch.clone(), CACHE_CAP),
+            grants: EpochCache::new(epoch.clone(), CACHE_CAP),
+            db,
+            store,
+            epoch,
+        }))
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.0.db
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    /// The local epoch; protocol crates build their rendered-document caches on it.
+    pub fn epoch(&self) -> &Epoch {
+        &self.0.epoch
+    }
+
+    /// Polls the database's change epoch and drops every cache when it moves (a change made by
+    /// the CLI or another server). Runs until the process ends.
+    pub fn spawn_epoch_watcher(&self) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut seen = None;
+            let mut tick = tokio::time::interval(EPOCH_POLL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tick.tick().await;
+                match this.0.db.change_epoch().await {
+                    Ok(v) if seen != Some(v) => {
+                        if seen.is_some() {
+                            this.0.epoch.bump();
+                        }
+                        seen = Some(v);
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not read the change epoch"),
+                }
+            }
+        })
+    }
+
+    pub async fn seller(&self, slug: &str) -> Result<Arc<Seller>> {
+        self.0
+            .sellers
+            .get_or_try_insert(slug.to_owned(), || async {
+                self.0.db.seller(slug).await.map(Arc::new)
+            })
+            .await
+    }
+
+    /// Checks a presented token against `seller`. A token of another seller is `Unknown` here:
+    /// nothing of one seller is visible through another's URLs.
+    pub async fn authenticate(
+        &self,
+        seller: &Seller,
+        presented: Option<&str>,
+    ) -> Result<Caller, AuthOrDbError> {
+        let presented = presented.ok_or(AuthError::Missing)?;
+        let parsed = token::parse(presented.trim()).ok_or(AuthError::Unknown)?;
+        let record = match self.0.tokens.get(&parsed.id.to_owned()) {
+            Some(r) => r,
+            None => {
+                let at = self.0.tokens.epoch();
+                let Some(found) = self.0.db.token(parsed.id).await? else {
+                    return Err(AuthError::Unknown.into());
+                };
+                let found = Arc::new(found);
+                self.0.tokens.insert(parsed.id.to_owned(), found.clone(), at);
+                found
+            }
+        };
+        if !parsed.matches(&record.secret_hash) || record.seller_id != seller.id {
+            return Err(AuthError::Unknown.into());
+        }
+        if record.revoked_at.is_some() || (record.kind == TokenKind::Seat && !record.seat_active) {
+            // The same sentence the access rule gives, so every protocol says it alike.
+            let reason = match access::evaluate(&record, (Ecosystem::Npm, ""), &[], Timestamp::now()) {
+                Access::Unauthenticated(why) => why,
+                _ => "this token was revoked".to_owned(),
+            };
+            return Err(AuthError::Revoked(reason).into());
+        }
+        Ok(Caller(record))
+    }
+
+    /// Applies the access rule to one package for `caller`.
+    pub async fn package_access(
+        &self,
+        caller: &Caller,
+        ecosystem: Ecosystem,
+        name: &str,
+    ) -> Result<PackageAccess> {
+        let token = &caller.0;
+        let key = (token.seller_id, ecosystem, name.to_owned());
+        let package = self
+            .0
+            .packages
+            .get_or_try_insert(key, || async {
+                Ok::<_, Error>(
+                    self.0
+                        .db
+                        .package_state(token.seller_id, ecosystem, name)
+                        .await?
+                        .map(Arc::new),
+                )
+            })
+            .await?;
+        let Some(package) = package else {
+            return Ok(PackageAccess {
+                package: None,
+                access: Access::Hidden,
+            });
+        };
+        let grants = match token.org_id {
+            Some(org) if token.kind != TokenKind::Publish => {
+                self.0
+                    .grants
+                    .get_or_try_insert((org, package.id), || async {
+                        self.0.db.grants_for(org, package.id).await.map(Arc::new)
+                    })
+                    .await?
+            }
+            _ => Arc::new(Vec::new()),
+        };
+        let access = access::evaluate(token, (ecosystem, name), &grants, Timestamp::now());
+        Ok(PackageAccess {
+            package: Some(package),
+            access,
+        })
+    }
+
+    /// May `caller` publish `package`? Only a publish token of the package's seller, within its
+    /// package scope if it has one.
+    pub fn check_publish(&self, caller: &Caller, package: &PackageRef) -> Result<()> {
+        let token = &caller.0;
+        if token.kind != TokenKind::Publish {
+            return Err(Error::Forbidden(format!(
+                "a {} token cannot publish; use a publish token (`tollgate token create --publish`)",
+                token.kind.as_str()
+            )));
+        }
+        if !token.packages.is_empty() && !token.packages.contains(package) {
+            return Err(Error::Forbidden(format!(
+                "this publish token is limited to {} and may not publish {}",
+                token
+                    .packages
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                package
+            )));
+        }
+        Ok(())
+    }
+
+    /// The publish pipeline's last two steps: the blob is stored (create-only, by sha256), then
+    /// one transaction records the release and its tags. A version that exists is refused
+    /// before and (racing) during the transaction, so it never points at other bytes.
+    pub async fn publish(&self, caller: &Caller, release: NewRelease, bytes: &[u8]) -> Result<Release> {
+        let package = PackageRef {
+            ecosystem: release.ecosystem,
+            name: release.package.clone(),
+        };
+        self.check_publish(caller, &package)?;
+        if release.seller_id != caller.0.seller_id {
+            return Err(Error::Forbidden("this token belongs to another seller".into()));
+        }
+        let existing = self
+            .0
+            .db
+            .package_state(release.seller_id, release.ecosystem, &release.package)
+            .await?;
+        if existing.is_some_and(|p| p.release(&release.version).is_some()) {
+            return Err(Error::Conflict(format!(
+                "cannot publish over previously published version {}",
+                release.version
+            )));
+        }
+        let blob = self.0.store.put_bytes(bytes).await?;
+        if blob.sha256 != release.blob_sha256 {
+            return Err(Error::Invalid("the stored bytes do not match their digest".into()));
+        }
+        let recorded = self.0.db.publish_release(&release, Timestamp::now()).await;
+        self.changed();
+        recorded
+    }
+
+    pub async fn set_dist_tag(&self, package: PackageId, tag: &str, version: &str) -> Result<()> {
+        let done = self.0.db.set_dist_tag(package, tag, version).await;
+        self.changed();
+        done
+    }
+
+    pub async fn remove_dist_tag(&self, package: PackageId, tag: &str) -> Result<bool> {
+        let done = self.0.db.remove_dist_tag(package, tag).await;
+        self.changed();
+        done
+    }
+
+    /// Records who fetched `release`. Failures are logged, never shown to the client.
+    pub async fn record_download(&self, caller: &Caller, release: &Release, package: &str, ip: Option<String>) {
+        let token = &caller.0;
+        let event = DownloadEvent {
+            release_id: release.id,
+            package: package.to_owned(),
+            version: release.version.clone(),
+            org_id: token.org_id,
+            seat_id: token.seat_id,
+            token_id: token.id.clone(),
+            at: Timestamp::now(),
+            client_ip: ip,
+        };
+        if let Err(e) = self.0.db.record_download(&event).await {
+            tracing::error!(error = %e, release = %release.id, "could not record a download");
+        }
+    }
+
+    /// Drops every cache of this process at once (after a local write).
+    pub fn changed(&self) {
+        self.0.epoch.bump();
+    }
+}
+
+/// Authentication fails either for the caller's reasons or for the server's.
+#[derive(Debug)]
+pub enum AuthOrDbError {
+    Auth(AuthError),
+    Db(Error),
+}
+
+impl From<AuthError> for AuthOrDbError {
+    fn from(e: AuthError) -> Self {
+        Self::Auth(e)
+    }
+}
+
+impl From<Error> for AuthOrDbError {
+    fn from(e: Error) -> Self {
+        Self::Db(e)
+    }
+}
