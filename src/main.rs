@@ -1,1 +1,32 @@
-fn main() {}
+//! `tollgate`: parses the command line and wires the crates together. Nothing else lives here.
+
+mod cli;
+mod commands;
+mod server;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing(matches!(cli.command, Command::Serve(_)));
+    let ctx = commands::Context::open(&cli).await?;
+    match cli.command {
+        Command::Serve(ref args) => server::serve(ctx, args).await,
+        command => commands::run(&ctx, command).await,
+    }
+}
+
+/// Logs go to stderr; the server logs requests at `info`, admin commands only warnings.
+fn init_tracing(serving: bool) {
+    let default = if serving { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+}

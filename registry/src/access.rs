@@ -252,7 +252,12 @@ mod tests {
         let org = token(TokenKind::Org, false, true);
         let pkg = (Ecosystem::Npm, "@acme/ui");
         assert_eq!(evaluate(&org, pkg, &[], NOW), Access::Hidden);
-        let ended = evaluate(&org, pkg, &grants(Window::Ended, VersionRule::WhileActive), NOW);
+        let ended = evaluate(
+            &org,
+            pkg,
+            &grants(Window::Ended, VersionRule::WhileActive),
+            NOW,
+        );
         match ended {
             Access::Lapsed { reason, visible } => {
                 assert!(reason.contains("Acme Pro"), "{reason}");
@@ -281,7 +286,10 @@ mod tests {
             Some(Visibility::PublishedBefore(Timestamp(NOW.0 - DAY / 4)))
         );
         gs.extend(grants(Window::Live, VersionRule::WhileActive));
-        assert_eq!(evaluate(&org, pkg, &gs, NOW), Access::Granted(Visibility::All));
+        assert_eq!(
+            evaluate(&org, pkg, &gs, NOW),
+            Access::Granted(Visibility::All)
+        );
     }
 
     #[test]
@@ -289,6 +297,9 @@ mod tests {
         let mut t = token(TokenKind::Publish, false, true);
         t.packages = vec!["npm:@acme/ui".parse().expect("valid ref")];
         assert!(evaluate(&t, (Ecosystem::Npm, "@acme/ui"), &[], NOW).allows(NOW));
-        assert_eq!(evaluate(&t, (Ecosystem::Npm, "@acme/other"), &[], NOW), Access::Hidden);
+        assert_eq!(
+            evaluate(&t, (Ecosystem::Npm, "@acme/other"), &[], NOW),
+            Access::Hidden
+        );
     }
 }

@@ -62,9 +62,9 @@ pub struct PackageRef {
 impl FromStr for PackageRef {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let (eco, name) = s
-            .split_once(':')
-            .ok_or_else(|| format!("`{s}` should look like ecosystem:name, e.g. npm:@acme/ui-pro"))?;
+        let (eco, name) = s.split_once(':').ok_or_else(|| {
+            format!("`{s}` should look like ecosystem:name, e.g. npm:@acme/ui-pro")
+        })?;
         if name.is_empty() {
             return Err(format!("`{s}` has an empty package name"));
         }

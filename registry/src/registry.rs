@@ -137,7 +137,9 @@ impl Registry {
                     return Err(AuthError::Unknown.into());
                 };
                 let found = Arc::new(found);
-                self.0.tokens.insert(parsed.id.to_owned(), found.clone(), at);
+                self.0
+                    .tokens
+                    .insert(parsed.id.to_owned(), found.clone(), at);
                 found
             }
         };
@@ -146,10 +148,11 @@ impl Registry {
         }
         if record.revoked_at.is_some() || (record.kind == TokenKind::Seat && !record.seat_active) {
             // The same sentence the access rule gives, so every protocol says it alike.
-            let reason = match access::evaluate(&record, (Ecosystem::Npm, ""), &[], Timestamp::now()) {
-                Access::Unauthenticated(why) => why,
-                _ => "this token was revoked".to_owned(),
-            };
+            let reason =
+                match access::evaluate(&record, (Ecosystem::Npm, ""), &[], Timestamp::now()) {
+                    Access::Unauthenticated(why) => why,
+                    _ => "this token was revoked".to_owned(),
+                };
             return Err(AuthError::Revoked(reason).into());
         }
         Ok(Caller(record))
@@ -229,14 +232,21 @@ impl Registry {
     /// The publish pipeline's last two steps: the blob is stored (create-only, by sha256), then
     /// one transaction records the release and its tags. A version that exists is refused
     /// before and (racing) during the transaction, so it never points at other bytes.
-    pub async fn publish(&self, caller: &Caller, release: NewRelease, bytes: &[u8]) -> Result<Release> {
+    pub async fn publish(
+        &self,
+        caller: &Caller,
+        release: NewRelease,
+        bytes: &[u8],
+    ) -> Result<Release> {
         let package = PackageRef {
             ecosystem: release.ecosystem,
             name: release.package.clone(),
         };
         self.check_publish(caller, &package)?;
         if release.seller_id != caller.0.seller_id {
-            return Err(Error::Forbidden("this token belongs to another seller".into()));
+            return Err(Error::Forbidden(
+                "this token belongs to another seller".into(),
+            ));
         }
         let existing = self
             .0
@@ -251,7 +261,9 @@ impl Registry {
         }
         let blob = self.0.store.put_bytes(bytes).await?;
         if blob.sha256 != release.blob_sha256 {
-            return Err(Error::Invalid("the stored bytes do not match their digest".into()));
+            return Err(Error::Invalid(
+                "the stored bytes do not match their digest".into(),
+            ));
         }
         let recorded = self.0.db.publish_release(&release, Timestamp::now()).await;
         self.changed();
@@ -271,7 +283,13 @@ impl Registry {
     }
 
     /// Records who fetched `release`. Failures are logged, never shown to the client.
-    pub async fn record_download(&self, caller: &Caller, release: &Release, package: &str, ip: Option<String>) {
+    pub async fn record_download(
+        &self,
+        caller: &Caller,
+        release: &Release,
+        package: &str,
+        ip: Option<String>,
+    ) {
         let token = &caller.0;
         let event = DownloadEvent {
             release_id: release.id,

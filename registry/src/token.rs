@@ -50,14 +50,20 @@ pub fn parse(token: &str) -> Option<Presented<'_>> {
     let (id, secret) = token.strip_prefix(PREFIX)?.split_once('_')?;
     let ok = id.len() == 16
         && secret.len() == 64
-        && id.bytes().chain(secret.bytes()).all(|b| b.is_ascii_hexdigit());
+        && id
+            .bytes()
+            .chain(secret.bytes())
+            .all(|b| b.is_ascii_hexdigit());
     ok.then_some(Presented { id, secret })
 }
 
 impl Presented<'_> {
     /// Constant-time comparison of the presented secret's hash with the stored one.
     pub fn matches(&self, stored_hash: &str) -> bool {
-        hash(self.secret).as_bytes().ct_eq(stored_hash.as_bytes()).into()
+        hash(self.secret)
+            .as_bytes()
+            .ct_eq(stored_hash.as_bytes())
+            .into()
     }
 }
 
@@ -82,7 +88,13 @@ mod tests {
 
     #[test]
     fn rejects_foreign_shapes() {
-        for t in ["", "tg_", "npm_abc", "tg_zz_yy", "tg_0123456789abcdef_short"] {
+        for t in [
+            "",
+            "tg_",
+            "npm_abc",
+            "tg_zz_yy",
+            "tg_0123456789abcdef_short",
+        ] {
             assert!(parse(t).is_none(), "{t}");
         }
     }

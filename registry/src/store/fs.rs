@@ -24,7 +24,10 @@ impl FsStore {
         &self.root
     }
 
-    pub(super) async fn put(&self, mut reader: impl AsyncRead + Unpin + Send) -> Result<StoredBlob> {
+    pub(super) async fn put(
+        &self,
+        mut reader: impl AsyncRead + Unpin + Send,
+    ) -> Result<StoredBlob> {
         let tmp_dir = self.root.join("tmp");
         tokio::fs::create_dir_all(&tmp_dir).await?;
         let tmp = tmp_dir.join(format!("upload-{}", rand_suffix()));
@@ -128,7 +131,13 @@ mod tests {
                 .is_none(),
             "no temporary files left"
         );
-        assert!(matches!(store.open(&"0".repeat(64)).await, Err(Error::NotFound(_))));
-        assert!(matches!(store.open("../etc/passwd").await, Err(Error::NotFound(_))));
+        assert!(matches!(
+            store.open(&"0".repeat(64)).await,
+            Err(Error::NotFound(_))
+        ));
+        assert!(matches!(
+            store.open("../etc/passwd").await,
+            Err(Error::NotFound(_))
+        ));
     }
 }

@@ -52,6 +52,9 @@ impl Store {
 
 /// `ab/cd/abcd…`: the content-addressed key of a blob, shared by every store.
 pub(crate) fn blob_key(sha256: &str) -> Option<String> {
-    let valid = sha256.len() == 64 && sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let valid = sha256.len() == 64
+        && sha256
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     valid.then(|| format!("blobs/sha256/{}/{}/{sha256}", &sha256[..2], &sha256[2..4]))
 }

@@ -3,9 +3,7 @@
 use sqlx::FromRow;
 
 use super::{SqliteDb, Tx, bump_epoch, not_found};
-use crate::domain::{
-    Entitlement, Org, PackageRef, Product, Seat, Seller, VersionRule,
-};
+use crate::domain::{Entitlement, Org, PackageRef, Product, Seat, Seller, VersionRule};
 use crate::ids::{EntitlementId, OrgId, ProductId, SeatId, SellerId};
 use crate::time::Timestamp;
 use crate::{Error, Result};
@@ -158,11 +156,13 @@ impl SqliteDb {
         .map_err(|e| Error::from_db(e, || format!("product `{slug}` already exists")))?;
         for package in packages {
             let package_id = ensure_package(&mut tx, seller, package, now).await?;
-            sqlx::query("INSERT OR IGNORE INTO product_packages (product_id, package_id) VALUES (?, ?)")
-                .bind(id)
-                .bind(package_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT OR IGNORE INTO product_packages (product_id, package_id) VALUES (?, ?)",
+            )
+            .bind(id)
+            .bind(package_id)
+            .execute(&mut *tx)
+            .await?;
         }
         bump_epoch(&mut tx).await?;
         tx.commit().await?;

@@ -131,8 +131,8 @@ impl SqliteDb {
     }
 
     pub async fn publish_release(&self, release: &NewRelease, at: Timestamp) -> Result<Release> {
-        let metadata = serde_json::to_string(&release.metadata)
-            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let metadata =
+            serde_json::to_string(&release.metadata).map_err(|e| Error::Invalid(e.to_string()))?;
         let mut tx = self.write().await?;
         let package = PackageRef {
             ecosystem: release.ecosystem,
@@ -153,7 +153,10 @@ impl SqliteDb {
         .await
         .map_err(|e| {
             Error::from_db(e, || {
-                format!("cannot publish over previously published version {}", release.version)
+                format!(
+                    "cannot publish over previously published version {}",
+                    release.version
+                )
             })
         })?;
         for (tag, version) in &release.dist_tags {

@@ -57,8 +57,8 @@ const SELECT_TOKEN: &str = "SELECT t.id, t.secret_hash, t.kind, t.seller_id, s.s
 
 impl SqliteDb {
     pub async fn create_token(&self, token: &NewToken) -> Result<()> {
-        let packages = serde_json::to_string(&token.packages)
-            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let packages =
+            serde_json::to_string(&token.packages).map_err(|e| Error::Invalid(e.to_string()))?;
         let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO tokens (id, secret_hash, kind, seller_id, org_id, seat_id, packages, created_at)

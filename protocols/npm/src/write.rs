@@ -1,0 +1,103 @@
+//! Writing: `npm publish` and `npm dist-tag add|rm`, with a publish token.
+
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::json;
+use tollgate_registry::domain::{Ecosystem, NewRelease, PackageRef};
+
+use crate::error::NpmError;
+use crate::name::validate;
+use crate::publish::{self, validate_tag};
+use crate::read::Ctx;
+use crate::{empty, ok_json};
+
+pub async fn publish(ctx: &Ctx<'_>, name: &str, body: Bytes) -> Result<Response, NpmError> {
+    let caller = ctx.caller().await?;
+    validate(name).map_err(NpmError::bad_request)?;
+    let package = PackageRef {
+        ecosystem: Ecosystem::Npm,
+        name: name.to_owned(),
+    };
+    ctx.state.registry.check_publish(&caller, &package)?;
+    let url_name = name.to_owned();
+    // Decoding and hashing a large tarball is CPU work: keep it off the async workers.
+    let parsed = tokio::task::spawn_blocking(move || publish::parse(&url_name, &body))
+        .await
+        .map_err(|e| NpmError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .map_err(NpmError::bad_request)?;
+    let release = NewRelease {
+        seller_id: ctx.seller.id,
+        ecosystem: Ecosystem::Npm,
+        package: parsed.name.clone(),
+        version: parsed.version.clone(),
+        blob_sha256: parsed.sha256.clone(),
+        size: parsed.tarball.len() as i64,
+        metadata: parsed.manifest,
+        dist_tags: parsed.tags,
+    };
+    ctx.state
+        .registry
+        .publish(&caller, release, &parsed.tarball)
+        .await?;
+    tracing::info!(package = %parsed.name, version = %parsed.version, "npm publish");
+    Ok(ok_json(
+        StatusCode::CREATED,
+        json!({"ok": true, "id": parsed.name}),
+    ))
+}
+
+async fn writable_package(
+    ctx: &Ctx<'_>,
+    name: &str,
+) -> Result<std::sync::Arc<tollgate_registry::domain::PackageState>, NpmError> {
+    let caller = ctx.caller().await?;
+    validate(name).map_err(NpmError::bad_request)?;
+    let package = PackageRef {
+        ecosystem: Ecosystem::Npm,
+        name: name.to_owned(),
+    };
+    ctx.state.registry.check_publish(&caller, &package)?;
+    let (pkg, _, _) = ctx.readable(&caller, name).await?;
+    Ok(pkg)
+}
+
+pub async fn set_dist_tag(
+    ctx: &Ctx<'_>,
+    name: &str,
+    tag: &str,
+    body: &[u8],
+) -> Result<Response, NpmError> {
+    let pkg = writable_package(ctx, name).await?;
+    validate_tag(tag).map_err(NpmError::bad_request)?;
+    let version: String = serde_json::from_slice(body)
+        .map_err(|_| NpmError::bad_request("the body must be a JSON string naming a version"))?;
+    if pkg.release(&version).is_none() {
+        return Err(NpmError::new(
+            StatusCode::NOT_FOUND,
+            format!("{name}@{version} does not exist"),
+        ));
+    }
+    ctx.state
+        .registry
+        .set_dist_tag(pkg.id, tag, &version)
+        .await?;
+    Ok(ok_json(StatusCode::CREATED, json!({"ok": true})))
+}
+
+pub async fn remove_dist_tag(ctx: &Ctx<'_>, name: &str, tag: &str) -> Result<Response, NpmError> {
+    let pkg = writable_package(ctx, name).await?;
+    if tag == "latest" {
+        return Err(NpmError::bad_request(
+            "the `latest` tag cannot be removed; move it instead",
+        ));
+    }
+    if ctx.state.registry.remove_dist_tag(pkg.id, tag).await? {
+        Ok(empty(StatusCode::OK))
+    } else {
+        Err(NpmError::new(
+            StatusCode::NOT_FOUND,
+            format!("{name} has no tag `{tag}`"),
+        ))
+    }
+}

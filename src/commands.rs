@@ -1,0 +1,374 @@
+//! The admin commands: they work directly on the database a running server uses, whose caches
+//! notice each change through the change epoch within a fraction of a second.
+
+use anyhow::{Context as _, anyhow, bail};
+use serde::Serialize;
+use serde_json::json;
+use tollgate_registry::Registry;
+use tollgate_registry::db::Db;
+use tollgate_registry::domain::{NewToken, TokenKind};
+use tollgate_registry::ids::TokenId;
+use tollgate_registry::store::{FsStore, Store};
+use tollgate_registry::time::Timestamp;
+use tollgate_registry::token;
+
+use crate::cli::{
+    Cli, Command, GrantArgs, GrantSub, OrgCmd, ProductCmd, SeatCmd, SellerCmd, TokenCmd,
+};
+
+/// What every command needs: the database, the store and how to print.
+pub struct Context {
+    pub registry: Registry,
+    pub json: bool,
+}
+
+impl Context {
+    pub async fn open(cli: &Cli) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&cli.data)
+            .with_context(|| format!("cannot create the data directory {}", cli.data.display()))?;
+        let db_url = match &cli.database_url {
+            Some(url) => url.clone(),
+            None => cli.data.join("tollgate.db").display().to_string(),
+        };
+        let db = Db::connect(&db_url)
+            .await
+            .with_context(|| format!("cannot open the database {db_url}"))?;
+        let store_path = match &cli.store {
+            Some(s) => s.strip_prefix("file://").unwrap_or(s).into(),
+            None => cli.data.clone(),
+        };
+        Ok(Self {
+            registry: Registry::new(db, Store::Fs(FsStore::new(store_path))),
+            json: cli.json,
+        })
+    }
+
+    fn db(&self) -> &Db {
+        self.registry.db()
+    }
+
+    /// Prints `value` as JSON with `--json`, else the human text.
+    fn print<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) -> anyhow::Result<()> {
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(value)?);
+        } else {
+            println!("{}", text());
+        }
+        Ok(())
+    }
+}
+
+pub async fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(_) => unreachable_serve(),
+        Command::Migrate => ctx.print(&json!({"migrated": true}), || {
+            "database is up to date".into()
+        }),
+        Command::Seller(cmd) => seller(ctx, cmd).await,
+        Command::Product(cmd) => product(ctx, cmd).await,
+        Command::Org(cmd) => org(ctx, cmd).await,
+        Command::Grant(args) => grant(ctx, args).await,
+        Command::Token(cmd) => token_cmd(ctx, cmd).await,
+        Command::Seat(cmd) => seat(ctx, cmd).await,
+        Command::Downloads { seller, limit } => {
+            let seller = ctx.db().seller(&seller).await?;
+            let events = ctx.db().downloads(seller.id, limit).await?;
+            ctx.print(&events, || {
+                events
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}  {}@{}  token {}",
+                            e.at.rfc3339(),
+                            e.package,
+                            e.version,
+                            e.token_id
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+    }
+}
+
+fn unreachable_serve() -> anyhow::Result<()> {
+    bail!("serve is handled by the server module")
+}
+
+async fn seller(ctx: &Context, cmd: SellerCmd) -> anyhow::Result<()> {
+    match cmd {
+        SellerCmd::Create { slug, name, email } => {
+            check_slug(&slug)?;
+            let s = ctx.db().create_seller(&slug, &name, &email).await?;
+            ctx.print(&s, || {
+                format!(
+                    "created seller {slug}; its npm registry is at /{slug}/npm/\nnext: tollgate token create --seller {slug} --publish"
+                )
+            })
+        }
+        SellerCmd::List => {
+            let all = ctx.db().sellers().await?;
+            ctx.print(&all, || {
+                all.iter()
+                    .map(|s| format!("{}  {}", s.slug, s.name))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+    }
+}
+
+async fn product(ctx: &Context, cmd: ProductCmd) -> anyhow::Result<()> {
+    match cmd {
+        ProductCmd::Create {
+            seller,
+            product,
+            name,
+            packages,
+        } => {
+            check_slug(&product)?;
+            let seller = ctx.db().seller(&seller).await?;
+            let name = name.unwrap_or_else(|| product.clone());
+            let p = ctx
+                .db()
+                .create_product(seller.id, &product, &name, &packages)
+                .await?;
+            ctx.print(&p, || {
+                format!(
+                    "created product {product} with {} package(s)",
+                    p.packages.len()
+                )
+            })
+        }
+        ProductCmd::List { seller } => {
+            let seller = ctx.db().seller(&seller).await?;
+            let all = ctx.db().products(seller.id).await?;
+            ctx.print(&all, || {
+                all.iter()
+                    .map(|p| {
+                        let pkgs: Vec<String> =
+                            p.packages.iter().map(ToString::to_string).collect();
+                        format!("{}  {}", p.slug, pkgs.join(" "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+    }
+}
+
+async fn org(ctx: &Context, cmd: OrgCmd) -> anyhow::Result<()> {
+    match cmd {
+        OrgCmd::Create { seller, org, name } => {
+            check_slug(&org)?;
+            let seller = ctx.db().seller(&seller).await?;
+            let o = ctx.db().create_org(seller.id, &org, &name).await?;
+            ctx.print(&o, || format!("created org {org}"))
+        }
+        OrgCmd::List { seller } => {
+            let seller = ctx.db().seller(&seller).await?;
+            let all = ctx.db().orgs(seller.id).await?;
+            ctx.print(&all, || {
+                all.iter()
+                    .map(|o| format!("{}  {}", o.slug, o.name))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+    }
+}
+
+async fn grant(ctx: &Context, args: GrantArgs) -> anyhow::Result<()> {
+    if let Some(GrantSub::End(t)) = args.end {
+        let seller = ctx.db().seller(&t.seller).await?;
+        let org = ctx.db().org(seller.id, &t.org).await?;
+        let product = ctx.db().product(seller.id, &t.product).await?;
+        let n = ctx
+            .db()
+            .end_grants(org.id, product.id, Timestamp::now())
+            .await?;
+        if n == 0 {
+            bail!("org {} has no open grant of {}", t.org, t.product);
+        }
+        return ctx.print(&json!({"ended": n}), || {
+            format!("ended {n} grant(s) of {} for {}", t.product, t.org)
+        });
+    }
+    let t = args
+        .target
+        .ok_or_else(|| anyhow!("grant needs --seller, --org and --product"))?;
+    let seller = ctx.db().seller(&t.seller).await?;
+    let org = ctx.db().org(seller.id, &t.org).await?;
+    let product = ctx.db().product(seller.id, &t.product).await?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|u| {
+            Timestamp::parse_rfc3339(u)
+                .ok_or_else(|| anyhow!("--until `{u}` is not an RFC 3339 time"))
+        })
+        .transpose()?;
+    let e = ctx
+        .db()
+        .grant(
+            org.id,
+            product.id,
+            Timestamp::now(),
+            until,
+            args.rule,
+            "manual",
+        )
+        .await?;
+    ctx.print(&e, || {
+        let until = until.map_or("until ended".into(), |u| format!("until {}", u.rfc3339()));
+        format!(
+            "granted {} to {} ({}, {until})",
+            t.product,
+            t.org,
+            args.rule.as_str()
+        )
+    })
+}
+
+async fn token_cmd(ctx: &Context, cmd: TokenCmd) -> anyhow::Result<()> {
+    match cmd {
+        TokenCmd::Create {
+            seller,
+            publish,
+            packages,
+            org,
+            seat,
+        } => {
+            let seller = ctx.db().seller(&seller).await?;
+            let (kind, org_id, seat_id) = if publish {
+                (TokenKind::Publish, None, None)
+            } else {
+                let slug = org.ok_or_else(|| anyhow!("pass --publish or --org ORG"))?;
+                let org = ctx.db().org(seller.id, &slug).await?;
+                match seat {
+                    Some(email) => {
+                        let seats = ctx.db().seats(org.id).await?;
+                        let seat = seats
+                            .into_iter()
+                            .find(|s| s.email == email && s.active)
+                            .ok_or_else(|| anyhow!("org {slug} has no active seat {email}; add it with `tollgate seat add`"))?;
+                        (TokenKind::Seat, Some(org.id), Some(seat.id))
+                    }
+                    None => (TokenKind::Org, Some(org.id), None),
+                }
+            };
+            let generated = token::generate();
+            ctx.db()
+                .create_token(&NewToken {
+                    id: generated.id.clone(),
+                    secret_hash: generated.secret_hash.clone(),
+                    kind,
+                    seller_id: seller.id,
+                    org_id,
+                    seat_id,
+                    packages,
+                })
+                .await?;
+            if !ctx.json {
+                eprintln!(
+                    "created {} token {} (shown once; store it now)",
+                    kind.as_str(),
+                    generated.id
+                );
+            }
+            ctx.print(
+                &json!({"id": generated.id, "kind": kind.as_str(), "token": generated.secret}),
+                || generated.secret.clone(),
+            )
+        }
+        TokenCmd::Revoke { id } => {
+            let t = ctx
+                .db()
+                .revoke_token(&TokenId(id.clone()), Timestamp::now())
+                .await?;
+            ctx.print(&t, || format!("revoked token {id}"))
+        }
+        TokenCmd::List { seller } => {
+            let seller_id = match seller {
+                Some(s) => Some(ctx.db().seller(&s).await?.id),
+                None => None,
+            };
+            let all = ctx.db().tokens(seller_id).await?;
+            ctx.print(&all, || {
+                all.iter()
+                    .map(|t| {
+                        let state = if t.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        };
+                        let owner = t
+                            .seat_email
+                            .clone()
+                            .or(t.org_slug.clone())
+                            .unwrap_or(t.seller_slug.clone());
+                        format!("{}  {:<7} {:<7} {owner}", t.id, t.kind.as_str(), state)
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+    }
+}
+
+async fn seat(ctx: &Context, cmd: SeatCmd) -> anyhow::Result<()> {
+    let org_ref = match &cmd {
+        SeatCmd::Add { org, .. } | SeatCmd::Revoke { org, .. } | SeatCmd::List { org } => org,
+    };
+    let seller = ctx.db().seller(&org_ref.seller).await?;
+    let org = ctx.db().org(seller.id, &org_ref.org).await?;
+    match cmd {
+        SeatCmd::Add { email, admin, .. } => {
+            let role = if admin { "admin" } else { "member" };
+            let s = ctx.db().add_seat(org.id, &email, role).await?;
+            ctx.print(&s, || {
+                format!("{email} holds a seat in {} ({role})", org.slug)
+            })
+        }
+        SeatCmd::Revoke { email, .. } => {
+            let s = ctx
+                .db()
+                .revoke_seat(org.id, &email, Timestamp::now())
+                .await?;
+            ctx.print(&s, || {
+                format!("revoked the seat of {email}; its tokens no longer work")
+            })
+        }
+        SeatCmd::List { .. } => {
+            let all = ctx.db().seats(org.id).await?;
+            ctx.print(&all, || {
+                all.iter()
+                    .map(|s| {
+                        format!(
+                            "{}  {}  {}",
+                            s.email,
+                            s.role,
+                            if s.active { "active" } else { "revoked" }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+    }
+}
+
+/// Slugs appear in URLs: lowercase letters, digits and `-`.
+fn check_slug(slug: &str) -> anyhow::Result<()> {
+    let ok = !slug.is_empty()
+        && slug.len() <= 64
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-');
+    if !ok {
+        bail!("`{slug}` is not a valid slug: use lowercase letters, digits and `-`");
+    }
+    Ok(())
+}
