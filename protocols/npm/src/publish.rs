@@ -70,19 +70,19 @@ pub fn parse(url_name: &str, body: &[u8]) -> Result<Publish, String> {
     let integrity = format!("sha512-{}", BASE64.encode(Sha512::digest(&tarball)));
     let shasum = hex::encode(Sha1::digest(&tarball));
     let claimed = manifest.get("dist").cloned().unwrap_or(Value::Null);
-    if let Some(c) = claimed.get("integrity").and_then(Value::as_str) {
-        if c != integrity {
-            return Err(format!(
-                "integrity mismatch: the manifest claims {c} but the tarball is {integrity}"
-            ));
-        }
+    if let Some(c) = claimed.get("integrity").and_then(Value::as_str)
+        && c != integrity
+    {
+        return Err(format!(
+            "integrity mismatch: the manifest claims {c} but the tarball is {integrity}"
+        ));
     }
-    if let Some(c) = claimed.get("shasum").and_then(Value::as_str) {
-        if c != shasum {
-            return Err(format!(
-                "shasum mismatch: the manifest claims {c} but the tarball is {shasum}"
-            ));
-        }
+    if let Some(c) = claimed.get("shasum").and_then(Value::as_str)
+        && c != shasum
+    {
+        return Err(format!(
+            "shasum mismatch: the manifest claims {c} but the tarball is {shasum}"
+        ));
     }
     let mut dist = Map::new();
     dist.insert("integrity".into(), integrity.into());
@@ -129,13 +129,13 @@ fn attachment(attachments: Map<String, Value>) -> Result<Vec<u8>, String> {
     let bytes = BASE64
         .decode(att.data.as_bytes())
         .map_err(|_| "the tarball attachment is not valid base64".to_owned())?;
-    if let Some(len) = att.length {
-        if len != bytes.len() as u64 {
-            return Err(format!(
-                "the tarball is truncated: the attachment claims {len} bytes but carries {}",
-                bytes.len()
-            ));
-        }
+    if let Some(len) = att.length
+        && len != bytes.len() as u64
+    {
+        return Err(format!(
+            "the tarball is truncated: the attachment claims {len} bytes but carries {}",
+            bytes.len()
+        ));
     }
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Err("the tarball attachment is not a gzip file".into());
