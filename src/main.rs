@@ -6,13 +6,17 @@ mod server;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ServeArgs};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    init_tracing(matches!(cli.command, Command::Serve(_)));
-    match run(cli).await {
+    let mut cli = Cli::parse();
+    let command = cli
+        .command
+        .take()
+        .unwrap_or_else(|| Command::Serve(ServeArgs::parse_from(["serve"])));
+    init_tracing(matches!(command, Command::Serve(_)));
+    match run(cli, command).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -21,9 +25,9 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+async fn run(cli: Cli, command: Command) -> anyhow::Result<()> {
     let ctx = commands::Context::open(&cli).await?;
-    match cli.command {
+    match command {
         Command::Serve(ref args) => server::serve(ctx, args).await,
         command => commands::run(&ctx, command).await,
     }

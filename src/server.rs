@@ -54,8 +54,20 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Stops accepting on Ctrl-C or SIGTERM and lets requests in flight finish.
 async fn shutdown() {
-    let _ = tokio::signal::ctrl_c().await;
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
 }
 
 static REQUEST_ID: AtomicU64 = AtomicU64::new(1);
