@@ -7,7 +7,6 @@ use serde_json::json;
 use tollgate_registry::access::{Access, Visibility};
 use tollgate_registry::domain::{Ecosystem, PackageState, Seller, TokenKind};
 use tollgate_registry::registry::{Caller, PackageAccess};
-use tollgate_registry::time::Timestamp;
 
 use crate::error::NpmError;
 use crate::name::{basename, validate};
@@ -114,9 +113,13 @@ fn document(
         HeaderValue::from_static("private, no-cache"),
     );
     if let Access::Lapsed { reason, .. } = access {
-        // npm prints a `Warning` it does not know as "npm warn registry Unexpected warning …".
-        let warning = format!("299 tollgate \"{reason}\" \"{}\"", httpdate_now());
-        out.insert(header::WARNING, header_value(&warning));
+        // npm-registry-fetch prints this header as `npm notice <reason>`, but only for responses
+        // that did not pass through its cache, hence `no-store` on these documents.
+        out.insert("npm-notice", header_value(reason));
+        out.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
     }
     let matches = headers
         .get(header::IF_NONE_MATCH)
@@ -201,11 +204,4 @@ pub async fn whoami(ctx: &Ctx<'_>) -> Result<Response, NpmError> {
 
 fn header_value(s: &str) -> HeaderValue {
     HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-fn httpdate_now() -> String {
-    Timestamp::now()
-        .to_datetime()
-        .format("%a, %d %b %Y %H:%M:%S GMT")
-        .to_string()
 }
