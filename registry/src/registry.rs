@@ -20,7 +20,7 @@ use crate::{Error, Result};
 
 /// How often a server re-reads the database's change epoch: the bound on how long a change made
 /// by the CLI or another replica can go unseen.
-pub const EPOCH_POLL: Duration = Duration::from_millis(200);
+pub const EPOCH_POLL: Duration = Duration::from_millis(50);
 
 const CACHE_CAP: usize = 100_000;
 
