@@ -70,18 +70,18 @@ pub fn evaluate(
     grants: &[Grant],
     now: Timestamp,
 ) -> Access {
+    // A revoked seat revokes its tokens too; name the seat, the cause a person recognises.
+    if token.kind == TokenKind::Seat && !token.seat_active {
+        return Access::Unauthenticated(format!(
+            "the seat of {} was revoked by the org's admin",
+            token.seat_email.as_deref().unwrap_or("this token")
+        ));
+    }
     if token.revoked_at.is_some() {
         return Access::Unauthenticated(format!("token {} was revoked", token.id));
     }
-    match token.kind {
-        TokenKind::Seat if !token.seat_active => {
-            return Access::Unauthenticated(format!(
-                "the seat of {} was revoked by the org's admin",
-                token.seat_email.as_deref().unwrap_or("this token")
-            ));
-        }
-        TokenKind::Publish => return publish_access(token, package),
-        TokenKind::Org | TokenKind::Seat => {}
+    if token.kind == TokenKind::Publish {
+        return publish_access(token, package);
     }
     grants_access(grants, now)
 }

@@ -1,0 +1,569 @@
+//! End-to-end: the real `tollgate` binary on port 0 with a temporary data directory, driven by
+//! the real `npm` CLI with a temporary `HOME`, cache and `.npmrc`.
+//!
+//! Each test starts its own server and data directory, so they run in parallel. Assertions
+//! print what npm printed, because that is what a buyer or seller would see.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::thread;
+use std::time::Duration;
+
+use common::{CLIENT_TIMEOUT, Run, Server, run_with_timeout, write_file};
+use serde_json::Value;
+use tempfile::TempDir;
+
+const SELLER: &str = "acme";
+const PRODUCT: &str = "ui";
+const UI_PRO: &str = "@acme/ui-pro";
+
+// ---- npm harness ------------------------------------------------------------------------------
+
+/// The npm registry URL of a seller, with the trailing slash npm expects.
+fn registry(server: &Server, seller: &str) -> String {
+    format!("{}/{}/npm/", server.url(), seller)
+}
+
+/// `.npmrc` routing the `@acme` scope to `registry_url`, with an `_authToken` for it if given.
+fn npmrc(registry_url: &str, token: Option<&str>) -> String {
+    let mut s = format!("@acme:registry={registry_url}\n");
+    if let Some(t) = token {
+        let nerf = registry_url.trim_start_matches("http:");
+        s.push_str(&format!("{nerf}:_authToken={t}\n"));
+    }
+    s
+}
+
+/// One npm "user": own HOME, cache and userconfig in a temp dir. Creating a new one is how a
+/// test gets a cold cache.
+struct Npm {
+    root: TempDir,
+}
+
+impl Npm {
+    fn new(npmrc: &str) -> Npm {
+        let root = tempfile::Builder::new()
+            .prefix("tollgate-npm-")
+            .tempdir()
+            .expect("create npm temp dir");
+        std::fs::create_dir_all(root.path().join("home")).expect("create HOME");
+        std::fs::create_dir_all(root.path().join("cache")).expect("create cache");
+        write_file(root.path(), "npmrc", npmrc);
+        Npm { root }
+    }
+
+    /// Same `.npmrc`, new HOME and an empty cache.
+    fn fresh(&self) -> Npm {
+        let rc = std::fs::read_to_string(self.root.path().join("npmrc")).expect("read npmrc");
+        Npm::new(&rc)
+    }
+
+    fn npmrc_text(&self) -> String {
+        std::fs::read_to_string(self.root.path().join("npmrc")).unwrap_or_default()
+    }
+
+    /// Runs `npm ARGS…` in `dir`.
+    fn run(&self, dir: &Path, args: &[&str]) -> Run {
+        let root = self.root.path();
+        let mut cmd = Command::new("npm");
+        for (k, _) in std::env::vars_os() {
+            let k_str = k.to_string_lossy().to_ascii_lowercase();
+            if k_str.starts_with("npm_config_") || k_str == "npm_token" {
+                cmd.env_remove(&k);
+            }
+        }
+        cmd.current_dir(dir)
+            .args(args)
+            .env("HOME", root.join("home"))
+            .env("npm_config_cache", root.join("cache"))
+            .env("npm_config_userconfig", root.join("npmrc"))
+            .env("npm_config_globalconfig", root.join("global-npmrc"))
+            .env("npm_config_audit", "false")
+            .env("npm_config_fund", "false")
+            .env("npm_config_update_notifier", "false")
+            .env("npm_config_progress", "false")
+            .env("npm_config_color", "false")
+            // Fail fast instead of retrying for a minute when something is wrong.
+            .env("npm_config_fetch_retries", "0")
+            .env("npm_config_fetch_timeout", "60000")
+            .env("NO_UPDATE_NOTIFIER", "1");
+        run_with_timeout(cmd, CLIENT_TIMEOUT)
+    }
+
+    /// Runs npm and asserts success.
+    fn ok(&self, dir: &Path, args: &[&str]) -> Run {
+        let run = self.run(dir, args);
+        assert!(
+            run.success,
+            "`npm {}` in {} failed:\n{}\n.npmrc:\n{}",
+            args.join(" "),
+            dir.display(),
+            run.output(),
+            self.npmrc_text()
+        );
+        run
+    }
+
+    /// Runs npm and asserts failure whose output contains every needle (case-insensitive).
+    fn fails_with(&self, dir: &Path, args: &[&str], needles: &[&str]) -> Run {
+        let run = self.run(dir, args);
+        assert!(
+            !run.success,
+            "`npm {}` succeeded but should have failed:\n{}",
+            args.join(" "),
+            run.output()
+        );
+        // Shown with `--nocapture`: what the user would see.
+        eprintln!(
+            "---- `npm {}` failed as expected:\n{}",
+            args.join(" "),
+            run.output()
+        );
+        assert_output_contains(&run, args, needles);
+        run
+    }
+
+    /// Runs npm with `--json` appended, asserts success and parses stdout.
+    fn json(&self, dir: &Path, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let run = self.ok(dir, &all);
+        serde_json::from_str(run.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "`npm {}` printed invalid JSON ({e}):\n{}",
+                all.join(" "),
+                run.output()
+            )
+        })
+    }
+
+    /// A new, empty buyer project (package.json only) inside this npm's temp dir.
+    fn project(&self, name: &str) -> PathBuf {
+        let dir = self.root.path().join("projects").join(name);
+        write_file(
+            &dir,
+            "package.json",
+            &format!(r#"{{"name":"{name}","version":"1.0.0","private":true}}"#),
+        );
+        dir
+    }
+
+    /// A publishable package directory `name@version` whose index.js exports `body`.
+    fn package(&self, name: &str, version: &str, body: &str) -> PathBuf {
+        let dir = self.root.path().join("packages").join(format!(
+            "{}-{version}-{}",
+            name.replace('/', "+"),
+            unique()
+        ));
+        write_file(
+            &dir,
+            "package.json",
+            &format!(
+                r#"{{"name":"{name}","version":"{version}","description":"fixture","main":"index.js","license":"UNLICENSED"}}"#
+            ),
+        );
+        write_file(&dir, "index.js", &format!("module.exports = {body:?};\n"));
+        dir
+    }
+
+    /// Generates and publishes `name@version`.
+    fn publish(&self, name: &str, version: &str) {
+        let dir = self.package(name, version, &format!("{name} {version}"));
+        self.ok(&dir, &["publish"]);
+    }
+
+    /// `npm view NAME versions --json` as a sorted list (npm prints a bare string for one).
+    fn versions(&self, dir: &Path, name: &str, extra: &[&str]) -> Vec<String> {
+        let mut args = vec!["view", name, "versions"];
+        args.extend_from_slice(extra);
+        let mut v = match self.json(dir, &args) {
+            Value::Array(a) => a
+                .iter()
+                .map(|x| x.as_str().unwrap_or_default().to_string())
+                .collect(),
+            Value::String(s) => vec![s],
+            other => panic!("unexpected `npm view {name} versions --json` output: {other}"),
+        };
+        v.sort();
+        v
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+fn assert_output_contains(run: &Run, args: &[&str], needles: &[&str]) {
+    let out = run.output();
+    let lower = out.to_lowercase();
+    for n in needles {
+        assert!(
+            lower.contains(&n.to_lowercase()),
+            "output of `npm {}` does not contain {n:?}:\n{out}",
+            args.join(" ")
+        );
+    }
+}
+
+/// The `package.json` npm installed at `project/node_modules/<name>`.
+fn installed_manifest(project: &Path, name: &str) -> Value {
+    let path = project.join("node_modules").join(name).join("package.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{} not installed ({e})", path.display()));
+    serde_json::from_str(&text).expect("installed package.json is JSON")
+}
+
+fn installed_version(project: &Path, name: &str) -> String {
+    installed_manifest(project, name)["version"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn assert_installed(project: &Path, name: &str, version: &str) {
+    assert_eq!(
+        installed_version(project, name),
+        version,
+        "wrong version of {name} installed"
+    );
+    let index = project.join("node_modules").join(name).join("index.js");
+    let js = std::fs::read_to_string(&index)
+        .unwrap_or_else(|e| panic!("{} missing ({e})", index.display()));
+    assert!(
+        js.contains(&format!("{name} {version}")),
+        "{} has unexpected content: {js}",
+        index.display()
+    );
+}
+
+/// Seller `acme` with product `ui` = {`@acme/ui-pro`, `acme-utils`}.
+fn acme(server: &Server) {
+    server.seller(SELLER);
+    server.product(SELLER, PRODUCT, &["npm:@acme/ui-pro", "npm:acme-utils"]);
+}
+
+/// Org `org` of acme with a grant on `ui` (extra grant args, e.g. the rule) and an org token.
+fn licensed_org(server: &Server, org: &str, grant_args: &[&str]) -> common::Token {
+    server.org(SELLER, org);
+    server.grant(SELLER, org, PRODUCT, grant_args);
+    let t = server.org_token(SELLER, org);
+    assert_eq!(t.kind, "org");
+    assert!(t.secret.starts_with("tg_"), "token secret format: {t:?}");
+    t
+}
+
+fn pause() {
+    thread::sleep(Duration::from_millis(50));
+}
+
+// ---- tests ------------------------------------------------------------------------------------
+
+/// Publish three versions and an unscoped package, install with a range, reproduce with
+/// `npm ci`, view the versions, and see the download recorded.
+#[test]
+fn licensed_org_installs_reproduces_and_is_recorded() {
+    let server = Server::start();
+    acme(&server);
+    let acme_reg = registry(&server, SELLER);
+    let publish = server.publish_token(SELLER, &[]);
+    assert_eq!(publish.kind, "publish");
+    let buyer = licensed_org(&server, "buyer", &["--rule", "while_active"]);
+
+    // `registry=` too, so that the unscoped `acme-utils` routes to Tollgate.
+    let default_line = format!("registry={acme_reg}\n");
+    let seller_npm = Npm::new(&(npmrc(&acme_reg, Some(&publish.secret)) + &default_line));
+    for v in ["1.0.0", "1.1.0", "2.0.0"] {
+        seller_npm.publish(UI_PRO, v);
+    }
+    seller_npm.publish("acme-utils", "1.0.0");
+
+    let buyer_rc = npmrc(&acme_reg, Some(&buyer.secret)) + &default_line;
+    let npm = Npm::new(&buyer_rc);
+    let app = npm.project("app");
+    npm.ok(&app, &["install", "@acme/ui-pro@^1"]);
+    assert_installed(&app, UI_PRO, "1.1.0");
+
+    // The lockfile points at this server, with sha512 integrity.
+    let lock: Value = serde_json::from_str(
+        &std::fs::read_to_string(app.join("package-lock.json")).expect("package-lock.json"),
+    )
+    .expect("lockfile is JSON");
+    let entry = &lock["packages"]["node_modules/@acme/ui-pro"];
+    let resolved = entry["resolved"].as_str().unwrap_or_default();
+    assert!(
+        resolved.starts_with(&acme_reg),
+        "lockfile resolved {resolved:?} is not under {acme_reg}"
+    );
+    assert!(
+        entry["integrity"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("sha512-"),
+        "lockfile integrity: {entry}"
+    );
+
+    // `npm ci` with a cold cache reproduces the tree from the lockfile.
+    std::fs::remove_dir_all(app.join("node_modules")).expect("remove node_modules");
+    let cold = npm.fresh();
+    cold.ok(&app, &["ci"]);
+    assert_installed(&app, UI_PRO, "1.1.0");
+
+    // Unscoped private package via `registry=`.
+    cold.ok(&app, &["install", "acme-utils"]);
+    assert_installed(&app, "acme-utils", "1.0.0");
+
+    assert_eq!(
+        npm.versions(&app, UI_PRO, &[]),
+        vec!["1.0.0", "1.1.0", "2.0.0"]
+    );
+
+    let downloads = server.downloads(SELLER);
+    let hit = downloads.iter().find(|d| {
+        d["package"] == UI_PRO && d["version"] == "1.1.0" && d["token_id"] == buyer.id.as_str()
+    });
+    let hit = hit.unwrap_or_else(|| {
+        panic!(
+            "no download event for {UI_PRO}@1.1.0 by token {}: {downloads:#?}",
+            buyer.id
+        )
+    });
+    assert!(!hit["org_id"].is_null(), "download without org: {hit}");
+    assert!(
+        hit["seat_id"].is_null(),
+        "org token download has a seat: {hit}"
+    );
+    assert!(
+        downloads
+            .iter()
+            .any(|d| d["package"] == "acme-utils" && d["version"] == "1.0.0"),
+        "no download event for acme-utils@1.0.0: {downloads:#?}"
+    );
+}
+
+/// No license → 404 (existence hidden); no token → 401 naming the `.npmrc` line.
+#[test]
+fn unlicensed_org_gets_404_and_missing_token_gets_401() {
+    let server = Server::start();
+    acme(&server);
+    let acme_reg = registry(&server, SELLER);
+    let publish = server.publish_token(SELLER, &[]);
+    Npm::new(&npmrc(&acme_reg, Some(&publish.secret))).publish(UI_PRO, "1.0.0");
+
+    server.org(SELLER, "stranger");
+    let stranger = server.org_token(SELLER, "stranger");
+    let npm = Npm::new(&npmrc(&acme_reg, Some(&stranger.secret)));
+    let app = npm.project("app");
+    npm.fails_with(&app, &["install", "@acme/ui-pro@^1"], &["code E404"]);
+    assert!(!app.join("node_modules/@acme/ui-pro").exists());
+
+    let anon = Npm::new(&npmrc(&acme_reg, None));
+    let app = anon.project("app");
+    anon.fails_with(
+        &app,
+        &["install", "@acme/ui-pro@^1"],
+        &["code E401", "_authToken"],
+    );
+}
+
+/// After `grant end` a while_active org gets an error naming the reason and date.
+#[test]
+fn ended_license_names_the_reason() {
+    let server = Server::start();
+    acme(&server);
+    let acme_reg = registry(&server, SELLER);
+    let publish = server.publish_token(SELLER, &[]);
+    Npm::new(&npmrc(&acme_reg, Some(&publish.secret))).publish(UI_PRO, "1.0.0");
+    let buyer = licensed_org(&server, "buyer", &["--rule", "while_active"]);
+
+    let npm = Npm::new(&npmrc(&acme_reg, Some(&buyer.secret)));
+    npm.ok(&npm.project("before"), &["install", "@acme/ui-pro@^1"]);
+
+    server.grant_end(SELLER, "buyer", PRODUCT);
+
+    let npm = npm.fresh();
+    let app = npm.project("after");
+    npm.fails_with(
+        &app,
+        &["install", "@acme/ui-pro@^1", "--prefer-online"],
+        &["code E403", "license", "ended on"],
+    );
+    assert!(!app.join("node_modules/@acme/ui-pro").exists());
+}
+
+/// perpetual_fallback: versions published after the end are hidden, older ones still install.
+#[test]
+fn perpetual_fallback_keeps_versions_published_before_the_end() {
+    let server = Server::start();
+    acme(&server);
+    let acme_reg = registry(&server, SELLER);
+    let publish = server.publish_token(SELLER, &[]);
+    let seller_npm = Npm::new(&npmrc(&acme_reg, Some(&publish.secret)));
+    let legacy = licensed_org(&server, "legacy", &["--rule", "perpetual_fallback"]);
+
+    seller_npm.publish(UI_PRO, "1.0.0");
+    pause();
+    server.grant_end(SELLER, "legacy", PRODUCT);
+    pause();
+    seller_npm.publish(UI_PRO, "1.1.0");
+
+    let npm = Npm::new(&npmrc(&acme_reg, Some(&legacy.secret)));
+    let app = npm.project("app");
+    assert_eq!(npm.versions(&app, UI_PRO, &[]), vec!["1.0.0"]);
+    let tags = npm.json(&app, &["view", UI_PRO, "dist-tags"]);
+    assert_eq!(
+        tags["latest"], "1.0.0",
+        "dist-tags must not point at a hidden version: {tags}"
+    );
+    npm.ok(&app, &["install", "@acme/ui-pro@^1"]);
+    assert_installed(&app, UI_PRO, "1.0.0");
+}
+
+/// Revoking a seat kills its token on the very next request.
+#[test]
+fn revoked_seat_token_fails_on_next_request() {
+    let server = Server::start();
+    acme(&server);
+    let acme_reg = registry(&server, SELLER);
+    let publish = server.publish_token(SELLER, &[]);
+    Npm::new(&npmrc(&acme_reg, Some(&publish.secret))).publish(UI_PRO, "1.0.0");
+    licensed_org(&server, "buyer", &["--rule", "while_active"]);
+
+    let email = "alice@buyer.example";
+    server.cli(&["seat", "add", "--seller", SELLER, "--org", "buyer", email]);
+    let seat = server.token(SELLER, &["--org", "buyer", "--seat", email]);
+    assert_eq!(seat.kind, "seat");
+    let seats = server.cli_json(&["seat", "list", "--seller", SELLER, "--org", "buyer"]);
+    assert!(
+        seats.to_string().contains(email),
+        "seat list lacks {email}: {seats}"
+    );
+
+    let npm = Npm::new(&npmrc(&acme_reg, Some(&seat.secret)));
+    npm.ok(&npm.project("before"), &["install", "@acme/ui-pro@^1"]);
+
+    server.cli(&[
+        "seat", "revoke", "--seller", SELLER, "--org", "buyer", email,
+    ]);
+
+    let npm = npm.fresh();
+    let app = npm.project("after");
+    npm.fails_with(
+        &app,
+        &["install", "@acme/ui-pro@^1", "--prefer-online"],
+        &["code E401", "the seat of alice@buyer.example was revoked"],
+    );
+}
+
+/// Publishing over an existing version is refused and the stored bytes stay the same.
+#[test]
+fn republish_is_refused_and_bytes_are_unchanged() {
+    let server = Server::start();
+    acme(&server);
+    let acme_reg = registry(&server, SELLER);
+    let publish = server.publish_token(SELLER, &[]);
+    let seller_npm = Npm::new(&npmrc(&acme_reg, Some(&publish.secret)));
+    let buyer = licensed_org(&server, "buyer", &["--rule", "while_active"]);
+
+    let original = seller_npm.package(UI_PRO, "1.0.0", "original bytes");
+    seller_npm.ok(&original, &["publish"]);
+
+    let npm = Npm::new(&npmrc(&acme_reg, Some(&buyer.secret)));
+    let work = npm.project("work");
+    let dist = |npm: &Npm| -> Value { npm.json(&work, &["view", "@acme/ui-pro@1.0.0", "dist"]) };
+    let before = dist(&npm);
+
+    let tampered = seller_npm.package(UI_PRO, "1.0.0", "tampered bytes");
+    // npm 11 checks the packument first and refuses on its own ...
+    seller_npm.fails_with(&tampered, &["publish"], &["cannot publish over"]);
+    // ... so `--force` (which skips that check) makes the PUT reach the server, which must
+    // refuse with npm's registry wording.
+    seller_npm.fails_with(
+        &tampered,
+        &["publish", "--force"],
+        &[
+            "code E403",
+            "cannot publish over previously published version 1.0.0",
+        ],
+    );
+
+    let cold = npm.fresh();
+    let after = dist(&cold);
+    assert_eq!(
+        before["shasum"], after["shasum"],
+        "dist changed after refused re-publish: {before} vs {after}"
+    );
+    assert_eq!(before["integrity"], after["integrity"]);
+
+    // Download the tarball and look inside: it must be the original.
+    cold.ok(&work, &["pack", "@acme/ui-pro@1.0.0", "--prefer-online"]);
+    let tgz = work.join("acme-ui-pro-1.0.0.tgz");
+    assert!(tgz.exists(), "npm pack did not write {}", tgz.display());
+    let out = Command::new("tar")
+        .arg("-xzf")
+        .arg(&tgz)
+        .arg("-C")
+        .arg(&work)
+        .output()
+        .expect("run tar");
+    assert!(
+        out.status.success(),
+        "tar failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let js = std::fs::read_to_string(work.join("package/index.js")).expect("package/index.js");
+    assert!(
+        js.contains("original bytes"),
+        "stored tarball changed: {js}"
+    );
+}
+
+/// A second seller's token is unknown to the first seller, and the first seller's packages are
+/// invisible through the second seller's registry.
+#[test]
+fn other_sellers_token_sees_nothing() {
+    let server = Server::start();
+    acme(&server);
+    let acme_reg = registry(&server, SELLER);
+    let publish = server.publish_token(SELLER, &[]);
+    Npm::new(&npmrc(&acme_reg, Some(&publish.secret))).publish(UI_PRO, "1.0.0");
+
+    server.seller("other");
+    let other = server.publish_token("other", &[]);
+
+    // other's token against acme's registry: unknown token.
+    let npm = Npm::new(&npmrc(&acme_reg, Some(&other.secret)));
+    let dir = npm.project("probe");
+    npm.fails_with(&dir, &["view", UI_PRO], &["code E401"]);
+    let pkg = npm.package(UI_PRO, "1.0.1", "hijack");
+    npm.fails_with(&pkg, &["publish"], &["code E401"]);
+
+    // acme's package through other's registry: not there.
+    let other_reg = registry(&server, "other");
+    let npm = Npm::new(&npmrc(&other_reg, Some(&other.secret)));
+    let dir = npm.project("probe");
+    npm.fails_with(&dir, &["view", UI_PRO], &["code E404"]);
+
+    // And acme still has exactly what it published.
+    let buyer = licensed_org(&server, "buyer", &[]);
+    let npm = Npm::new(&npmrc(&acme_reg, Some(&buyer.secret)));
+    let dir = npm.project("check");
+    assert_eq!(npm.versions(&dir, UI_PRO, &[]), vec!["1.0.0"]);
+}
+
+/// A publish token limited to one package cannot publish another.
+#[test]
+fn package_limited_publish_token_cannot_publish_others() {
+    let server = Server::start();
+    acme(&server);
+    let acme_reg = registry(&server, SELLER);
+    let limited = server.publish_token(SELLER, &["npm:@acme/ui-pro"]);
+    let npm = Npm::new(&npmrc(&acme_reg, Some(&limited.secret)));
+
+    npm.publish(UI_PRO, "1.0.0");
+    let pkg = npm.package("@acme/other", "1.0.0", "@acme/other 1.0.0");
+    npm.fails_with(&pkg, &["publish"], &["code E403", "limited to"]);
+}
