@@ -418,8 +418,59 @@ fn perpetual_fallback_keeps_versions_published_before_the_end() {
         tags["latest"], "1.0.0",
         "dist-tags must not point at a hidden version: {tags}"
     );
-    npm.ok(&app, &["install", "@acme/ui-pro@^1"]);
+    let run = npm.ok(&app, &["install", "@acme/ui-pro@^1"]);
     assert_installed(&app, UI_PRO, "1.0.0");
+    // The install says why newer versions are missing.
+    assert_output_contains(
+        &run,
+        &["install"],
+        &[
+            "npm notice",
+            "license of org",
+            "ended on",
+            "published before then stay available",
+        ],
+    );
+    // The newer version is refused with the reason, not silently missing.
+    let newer = format!("{acme_reg}@acme/ui-pro/-/ui-pro-1.1.0.tgz");
+    let run = npm.run(&app, &["install", &newer]);
+    assert!(!run.success, "1.1.0 must not download: {}", run.output());
+    assert_output_contains(&run, &["install", &newer], &["E403", "ended on"]);
+}
+
+/// `npm dist-tag add|rm` with the publish token; buyers install by tag.
+#[test]
+fn dist_tags_are_managed_with_npm() {
+    let server = Server::start();
+    acme(&server);
+    let acme_reg = registry(&server, SELLER);
+    let publish = server.publish_token(SELLER, &[]);
+    let seller_npm = Npm::new(&npmrc(&acme_reg, Some(&publish.secret)));
+    let buyer = licensed_org(&server, "buyer", &["--rule", "while_active"]);
+    seller_npm.publish(UI_PRO, "1.0.0");
+    seller_npm.publish(UI_PRO, "1.1.0");
+    let here = seller_npm.project("seller");
+    seller_npm.ok(&here, &["dist-tag", "add", "@acme/ui-pro@1.0.0", "stable"]);
+    let listed = seller_npm.ok(&here, &["dist-tag", "ls", UI_PRO]).stdout;
+    assert!(
+        listed.contains("stable: 1.0.0") && listed.contains("latest: 1.1.0"),
+        "{listed}"
+    );
+
+    let npm = Npm::new(&npmrc(&acme_reg, Some(&buyer.secret)));
+    let app = npm.project("app");
+    npm.ok(&app, &["install", "@acme/ui-pro@stable"]);
+    assert_installed(&app, UI_PRO, "1.0.0");
+    // A buyer's org token may not move tags.
+    npm.fails_with(
+        &app,
+        &["dist-tag", "add", "@acme/ui-pro@1.1.0", "stable"],
+        &["E403"],
+    );
+
+    seller_npm.ok(&here, &["dist-tag", "rm", UI_PRO, "stable"]);
+    let tags = npm.fresh().json(&app, &["view", UI_PRO, "dist-tags"]);
+    assert!(tags.get("stable").is_none(), "{tags}");
 }
 
 /// Revoking a seat kills its token on the very next request.
