@@ -1,5 +1,5 @@
 //! The admin commands: they work directly on the database a running server uses, whose caches
-//! notice each change through the change epoch within a fraction of a second.
+//! notice each change through the change log within a fraction of a second.
 
 use anyhow::{Context as _, anyhow, bail};
 use serde::Serialize;
@@ -38,7 +38,7 @@ impl Context {
             None => cli.data.clone(),
         };
         Ok(Self {
-            registry: Registry::new(db, Store::Fs(FsStore::new(store_path))),
+            registry: Registry::open(db, Store::Fs(FsStore::new(store_path))).await?,
             json: cli.json,
         })
     }

@@ -26,7 +26,7 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
         .trim_end_matches('/')
         .to_owned();
     let registry = ctx.registry.clone();
-    registry.spawn_epoch_watcher();
+    registry.spawn_change_watcher();
     let npm = NpmState::new(
         registry.clone(),
         NpmConfig {

@@ -113,10 +113,10 @@ CREATE TABLE download_events (
 );
 CREATE INDEX download_events_release ON download_events(release_id, at);
 
--- Bumped inside every transaction that changes what a token may see; servers poll it to drop
--- their caches, so a change made by the CLI or another replica is seen within the poll period.
-CREATE TABLE change_epoch (
-    id     INTEGER PRIMARY KEY CHECK (id = 1),
-    value  INTEGER NOT NULL
+-- One row per write that changes what a caller may see (see registry/src/change.rs): servers
+-- read the rows after the last one they applied and drop exactly the affected cache entries.
+CREATE TABLE change_log (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    scope  TEXT NOT NULL,
+    at     INTEGER NOT NULL
 );
-INSERT INTO change_epoch (id, value) VALUES (1, 0);

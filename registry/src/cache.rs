@@ -1,72 +1,80 @@
-//! Caches that are dropped whenever anything changes what a caller may see.
+//! Caches that drop exactly what a [`Change`](crate::change::Change) affects.
 //!
-//! Every write that changes visibility bumps the database's change epoch inside its
-//! transaction; each server polls that number (and bumps its local [`Epoch`] at once for its own
-//! writes). A cache entry computed while the epoch was `e` is only returned while it is still
-//! `e`, and is not stored at all if the epoch moved during the computation, so a reader racing a
-//! revoke can never re-insert the old answer.
+//! Every applied change bumps the shared [`Generation`] before invalidating. A value is only
+//! inserted if the generation did not move while it was computed, so a reader racing a revoke
+//! can never put the old answer back.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-/// The local change counter all caches of one server share.
+/// Counts applied changes; shared by every cache of one server.
 #[derive(Debug, Clone, Default)]
-pub struct Epoch(Arc<AtomicU64>);
+pub struct Generation(Arc<AtomicU64>);
 
-impl Epoch {
+impl Generation {
     pub fn current(&self) -> u64 {
         self.0.load(Ordering::Acquire)
     }
 
-    /// Invalidates every cache built on this epoch.
     pub fn bump(&self) {
         self.0.fetch_add(1, Ordering::AcqRel);
     }
 }
 
-/// A map whose entries are valid for one epoch. Bounded: it is emptied when it reaches `cap`.
+/// A bounded map: emptied when it reaches `cap` entries.
 #[derive(Debug)]
-pub struct EpochCache<K, V> {
-    epoch: Epoch,
+pub struct Cache<K, V> {
+    generation: Generation,
     cap: usize,
-    inner: RwLock<(u64, HashMap<K, V>)>,
+    map: RwLock<HashMap<K, V>>,
 }
 
-impl<K: Eq + Hash, V: Clone> EpochCache<K, V> {
-    pub fn new(epoch: Epoch, cap: usize) -> Self {
+impl<K: Eq + Hash + Send + 'static, V: Clone + Send + 'static> Cache<K, V> {
+    pub fn new(generation: Generation, cap: usize) -> Self {
         Self {
-            inner: RwLock::new((epoch.current(), HashMap::new())),
-            epoch,
+            generation,
             cap,
+            map: RwLock::new(HashMap::new()),
         }
     }
 
-    /// The epoch to pass to [`Self::insert`]: read it *before* computing the value.
-    pub fn epoch(&self) -> u64 {
-        self.epoch.current()
+    /// The generation to pass to [`Self::insert`]: read it *before* computing the value.
+    pub fn generation(&self) -> u64 {
+        self.generation.current()
     }
 
     pub fn get(&self, key: &K) -> Option<V> {
-        let now = self.epoch.current();
-        let guard = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        if guard.0 != now {
-            return None;
-        }
-        guard.1.get(key).cloned()
+        self.map
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
     }
 
     pub fn insert(&self, key: K, value: V, computed_at: u64) {
-        let mut guard = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        if self.epoch.current() != computed_at {
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        if self.generation.current() != computed_at {
             return;
         }
-        if guard.0 != computed_at || guard.1.len() >= self.cap {
-            guard.0 = computed_at;
-            guard.1.clear();
+        if map.len() >= self.cap {
+            dispose(std::mem::take(&mut *map));
         }
-        guard.1.insert(key, value);
+        map.insert(key, value);
+    }
+
+    /// Drops the entries for which `stale` is true.
+    pub fn invalidate(&self, stale: impl Fn(&K, &V) -> bool) {
+        self.map
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|k, v| !stale(k, v));
+    }
+
+    pub fn clear(&self) {
+        let old = std::mem::take(&mut *self.map.write().unwrap_or_else(|e| e.into_inner()));
+        dispose(old);
     }
 
     /// Returns the cached value or computes, stores and returns it.
@@ -78,10 +86,17 @@ impl<K: Eq + Hash, V: Clone> EpochCache<K, V> {
         if let Some(v) = self.get(&key) {
             return Ok(v);
         }
-        let at = self.epoch();
+        let at = self.generation();
         let value = compute().await?;
         self.insert(key, value.clone(), at);
         Ok(value)
+    }
+}
+
+/// Frees a large map off the request path (freeing many small allocations takes milliseconds).
+fn dispose<K: Send + 'static, V: Send + 'static>(map: HashMap<K, V>) {
+    if map.len() > 1024 {
+        std::thread::spawn(move || drop(map));
     }
 }
 
@@ -90,29 +105,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bump_drops_entries_and_stale_inserts() {
-        let epoch = Epoch::default();
-        let cache = EpochCache::new(epoch.clone(), 10);
-        let at = cache.epoch();
-        cache.insert("k", 1, at);
+    fn an_insert_racing_a_change_is_dropped() {
+        let generation = Generation::default();
+        let cache = Cache::new(generation.clone(), 10);
+        let before = cache.generation();
+        cache.insert("k", 1, before);
         assert_eq!(cache.get(&"k"), Some(1));
-        epoch.bump();
+        generation.bump();
+        cache.invalidate(|k, _| *k == "k");
         assert_eq!(cache.get(&"k"), None);
-        // A value computed before the bump is not stored after it.
-        cache.insert("k", 2, at);
+        // Computed before the change, stored after it: refused.
+        cache.insert("k", 2, before);
         assert_eq!(cache.get(&"k"), None);
-        cache.insert("k", 3, cache.epoch());
+        cache.insert("k", 3, cache.generation());
         assert_eq!(cache.get(&"k"), Some(3));
     }
 
     #[test]
-    fn is_bounded() {
-        let cache = EpochCache::new(Epoch::default(), 2);
-        let at = cache.epoch();
-        for i in 0..5 {
-            cache.insert(i, i, at);
+    fn invalidation_is_scoped_and_size_is_bounded() {
+        let cache = Cache::new(Generation::default(), 3);
+        let at = cache.generation();
+        for i in 0..3 {
+            cache.insert(i, i * 10, at);
         }
-        assert!(cache.get(&4).is_some());
-        assert!(cache.get(&0).is_none());
+        cache.invalidate(|k, _| *k == 1);
+        assert_eq!(
+            (cache.get(&0), cache.get(&1), cache.get(&2)),
+            (Some(0), None, Some(20))
+        );
+        cache.insert(3, 30, at);
+        cache.insert(4, 40, at);
+        assert_eq!(cache.get(&0), None, "emptied at capacity");
+        assert_eq!(cache.get(&4), Some(40));
     }
 }

@@ -195,20 +195,20 @@ pub struct Seat {
     pub revoked_at: Option<Timestamp>,
 }
 
-/// One immutable version of a package, as the listings need it.
+/// One immutable version of a package: what access checks and downloads need. Its ecosystem
+/// metadata (npm: the package.json) is loaded separately, only when a listing is rendered,
+/// so that the cached state of many packages stays small.
 #[derive(Debug, Clone, Serialize)]
 pub struct Release {
     pub id: ReleaseId,
     pub version: String,
     pub blob_sha256: String,
     pub size: i64,
-    /// Ecosystem metadata as published (npm: the version's package.json plus dist digests).
-    pub metadata: serde_json::Value,
     pub published_at: Timestamp,
     pub yanked: bool,
 }
 
-/// A package with every release and tag: what a listing is rendered from.
+/// A package with every release and tag.
 #[derive(Debug, Clone, Serialize)]
 pub struct PackageState {
     pub id: PackageId,

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod cache;
+pub mod change;
 pub mod db;
 pub mod domain;
 pub mod error;

@@ -20,7 +20,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use tollgate_registry::Registry;
 use tollgate_registry::access::Visibility;
-use tollgate_registry::cache::EpochCache;
+use tollgate_registry::cache::Cache;
+use tollgate_registry::change::Change;
 use tollgate_registry::ids::PackageId;
 
 use crate::error::NpmError;
@@ -43,7 +44,7 @@ pub struct Inner {
     registry: Registry,
     config: NpmConfig,
     /// Rendered packuments per (package, what the caller may see, abbreviated?).
-    rendered: EpochCache<(PackageId, Visibility, bool), Rendered>,
+    rendered: Arc<Cache<(PackageId, Visibility, bool), Rendered>>,
 }
 
 impl std::ops::Deref for NpmState {
@@ -55,8 +56,17 @@ impl std::ops::Deref for NpmState {
 
 impl NpmState {
     pub fn new(registry: Registry, config: NpmConfig) -> Self {
+        let rendered = Arc::new(Cache::new(registry.generation().clone(), 100_000));
+        let cache = Arc::clone(&rendered);
+        // A rendered packument depends on its package's releases and tags only: who may see
+        // which versions is part of the key.
+        registry.on_change(Arc::new(move |change: &Change| match change {
+            Change::Package(id) => cache.invalidate(|(pkg, _, _), _| pkg == id),
+            Change::All => cache.clear(),
+            Change::Org(_) | Change::Tokens => {}
+        }));
         Self(Arc::new(Inner {
-            rendered: EpochCache::new(registry.epoch().clone(), 100_000),
+            rendered,
             registry,
             config,
         }))

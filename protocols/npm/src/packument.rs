@@ -1,11 +1,14 @@
 //! Renders packuments (full and abbreviated) from a package's releases, showing exactly the
 //! versions the caller may download. Pure: the handler caches the bytes.
 
+use std::collections::HashMap;
+
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use tollgate_registry::access::Visibility;
 use tollgate_registry::domain::{PackageState, Release};
+use tollgate_registry::ids::ReleaseId;
 
 use crate::name::basename;
 
@@ -41,24 +44,26 @@ const CORGI_FIELDS: &[&str] = &[
     "_hasShrinkwrap",
 ];
 
+/// The package.json of each release, as published.
+pub type Manifests = HashMap<ReleaseId, Value>;
+
 /// `tarball_base` is `{public_url}/{seller}/npm`.
 pub fn render(
     pkg: &PackageState,
+    manifests: &Manifests,
     visibility: Visibility,
     tarball_base: &str,
     abbreviated: bool,
 ) -> Rendered {
-    let visible: Vec<&Release> = pkg
-        .releases
-        .iter()
-        .filter(|r| !r.yanked && visibility.allows(r.published_at))
-        .collect();
+    let visible = visible_releases(pkg, visibility);
+    let empty = Value::Object(Map::new());
     let mut versions = Map::new();
     for r in &visible {
+        let manifest = manifests.get(&r.id).unwrap_or(&empty);
         let doc = if abbreviated {
-            corgi_version(r, &pkg.name, tarball_base)
+            corgi_version(r, manifest, &pkg.name, tarball_base)
         } else {
-            full_version(r, &pkg.name, tarball_base)
+            full_version(r, manifest, &pkg.name, tarball_base)
         };
         versions.insert(r.version.clone(), doc);
     }
@@ -74,7 +79,8 @@ pub fn render(
         "versions": versions,
     });
     if !abbreviated {
-        add_full_fields(&mut doc, pkg, &visible, &modified);
+        let latest = visible.last().and_then(|r| manifests.get(&r.id));
+        add_full_fields(&mut doc, pkg, &visible, latest, &modified);
     }
     let body = Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..16]));
@@ -85,7 +91,21 @@ pub fn render(
     }
 }
 
-fn add_full_fields(doc: &mut Value, pkg: &PackageState, visible: &[&Release], modified: &str) {
+/// The releases a caller with `visibility` may see, oldest first.
+pub fn visible_releases(pkg: &PackageState, visibility: Visibility) -> Vec<&Release> {
+    pkg.releases
+        .iter()
+        .filter(|r| !r.yanked && visibility.allows(r.published_at))
+        .collect()
+}
+
+fn add_full_fields(
+    doc: &mut Value,
+    pkg: &PackageState,
+    visible: &[&Release],
+    latest: Option<&Value>,
+    modified: &str,
+) {
     let mut time = Map::new();
     time.insert("created".into(), pkg.created_at.rfc3339().into());
     time.insert("modified".into(), modified.into());
@@ -94,7 +114,7 @@ fn add_full_fields(doc: &mut Value, pkg: &PackageState, visible: &[&Release], mo
     }
     doc["_id"] = pkg.name.clone().into();
     doc["time"] = time.into();
-    if let Some(latest) = visible.last() {
+    if let Some(latest) = latest {
         for key in [
             "description",
             "license",
@@ -103,15 +123,15 @@ fn add_full_fields(doc: &mut Value, pkg: &PackageState, visible: &[&Release], mo
             "keywords",
             "readme",
         ] {
-            if let Some(v) = latest.metadata.get(key) {
+            if let Some(v) = latest.get(key) {
                 doc[key] = v.clone();
             }
         }
     }
 }
 
-fn dist(r: &Release, name: &str, tarball_base: &str) -> Value {
-    let mut dist = r.metadata.get("dist").cloned().unwrap_or_else(|| json!({}));
+fn dist(r: &Release, manifest: &Value, name: &str, tarball_base: &str) -> Value {
+    let mut dist = manifest.get("dist").cloned().unwrap_or_else(|| json!({}));
     dist["tarball"] = format!(
         "{tarball_base}/{name}/-/{}-{}.tgz",
         basename(name),
@@ -121,34 +141,34 @@ fn dist(r: &Release, name: &str, tarball_base: &str) -> Value {
     dist
 }
 
-fn corgi_version(r: &Release, name: &str, tarball_base: &str) -> Value {
+fn corgi_version(r: &Release, manifest: &Value, name: &str, tarball_base: &str) -> Value {
     let mut out = Map::new();
     for key in CORGI_FIELDS {
-        if let Some(v) = r.metadata.get(*key) {
+        if let Some(v) = manifest.get(*key) {
             out.insert((*key).into(), v.clone());
         }
     }
-    let scripts = r.metadata.get("scripts");
+    let scripts = manifest.get("scripts");
     let has_install_script = ["preinstall", "install", "postinstall"]
         .iter()
         .any(|s| scripts.and_then(|v| v.get(*s)).is_some());
     if has_install_script {
         out.insert("hasInstallScript".into(), true.into());
     }
-    out.insert("dist".into(), dist(r, name, tarball_base));
+    out.insert("dist".into(), dist(r, manifest, name, tarball_base));
     out.into()
 }
 
-fn full_version(r: &Release, name: &str, tarball_base: &str) -> Value {
-    let mut doc = r.metadata.clone();
+fn full_version(r: &Release, manifest: &Value, name: &str, tarball_base: &str) -> Value {
+    let mut doc = manifest.clone();
     doc["_id"] = format!("{name}@{}", r.version).into();
-    doc["dist"] = dist(r, name, tarball_base);
+    doc["dist"] = dist(r, manifest, name, tarball_base);
     doc
 }
 
 /// The package's tags that point at a visible version, with `latest` always set (npm picks
 /// `latest` whenever it satisfies the range, so it must never name a hidden version).
-fn dist_tags(pkg: &PackageState, visible: &[&Release]) -> Map<String, Value> {
+pub fn dist_tags(pkg: &PackageState, visible: &[&Release]) -> Map<String, Value> {
     let is_visible = |v: &str| visible.iter().any(|r| r.version == v);
     let mut tags: Map<String, Value> = pkg
         .dist_tags
@@ -176,7 +196,7 @@ fn dist_tags(pkg: &PackageState, visible: &[&Release]) -> Map<String, Value> {
 mod tests {
     use super::*;
     use tollgate_registry::domain::Ecosystem;
-    use tollgate_registry::ids::{PackageId, ReleaseId, SellerId};
+    use tollgate_registry::ids::{PackageId, SellerId};
     use tollgate_registry::time::Timestamp;
 
     fn release(version: &str, at: i64) -> Release {
@@ -185,12 +205,22 @@ mod tests {
             version: version.into(),
             blob_sha256: "0".repeat(64),
             size: 3,
-            metadata: json!({"name": "@acme/ui", "version": version, "description": "d",
-                "scripts": {"postinstall": "x"},
-                "dist": {"integrity": "sha512-x", "shasum": "y", "tarball": "http://evil/"}}),
             published_at: Timestamp(at),
             yanked: false,
         }
+    }
+
+    fn manifests() -> Manifests {
+        pkg()
+            .releases
+            .iter()
+            .map(|r| {
+                let m = json!({"name": "@acme/ui", "version": r.version, "description": "d",
+                    "scripts": {"postinstall": "x"},
+                    "dist": {"integrity": "sha512-x", "shasum": "y", "tarball": "http://evil/"}});
+                (r.id, m)
+            })
+            .collect()
     }
 
     fn pkg() -> PackageState {
@@ -218,7 +248,13 @@ mod tests {
 
     #[test]
     fn abbreviated_lists_visible_versions_with_absolute_tarballs() {
-        let r = render(&pkg(), Visibility::All, "http://h/acme/npm", true);
+        let r = render(
+            &pkg(),
+            &manifests(),
+            Visibility::All,
+            "http://h/acme/npm",
+            true,
+        );
         let doc = parse(&r);
         assert_eq!(r.versions, 3);
         let v = &doc["versions"]["1.0.0"];
@@ -236,6 +272,7 @@ mod tests {
     fn hidden_versions_and_their_tags_are_absent() {
         let r = render(
             &pkg(),
+            &manifests(),
             Visibility::PublishedBefore(Timestamp(25)),
             "http://h/a/npm",
             false,
@@ -252,9 +289,16 @@ mod tests {
 
     #[test]
     fn etag_follows_content() {
-        let a = render(&pkg(), Visibility::All, "http://h/a/npm", true);
+        let a = render(
+            &pkg(),
+            &manifests(),
+            Visibility::All,
+            "http://h/a/npm",
+            true,
+        );
         let b = render(
             &pkg(),
+            &manifests(),
             Visibility::PublishedBefore(Timestamp(25)),
             "http://h/a/npm",
             true,
@@ -262,7 +306,14 @@ mod tests {
         assert_ne!(a.etag, b.etag);
         assert_eq!(
             a.etag,
-            render(&pkg(), Visibility::All, "http://h/a/npm", true).etag
+            render(
+                &pkg(),
+                &manifests(),
+                Visibility::All,
+                "http://h/a/npm",
+                true
+            )
+            .etag
         );
     }
 }

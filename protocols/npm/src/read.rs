@@ -10,7 +10,7 @@ use tollgate_registry::registry::{Caller, PackageAccess};
 
 use crate::error::NpmError;
 use crate::name::{basename, validate};
-use crate::packument::{self, Rendered};
+use crate::packument::{self, Manifests, Rendered};
 use crate::{NpmState, auth};
 
 const ABBREVIATED: &str = "application/vnd.npm.install-v1+json";
@@ -79,20 +79,22 @@ pub async fn packument(ctx: &Ctx<'_>, name: &str) -> Result<Response, NpmError> 
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains(ABBREVIATED));
     let key = (pkg.id, vis, abbreviated);
-    let rendered = match ctx.state.rendered.get(&key) {
-        Some(r) => r,
-        None => {
-            let at = ctx.state.rendered.epoch();
-            let r = packument::render(
-                &pkg,
-                vis,
-                &ctx.state.registry_url(&ctx.seller.slug),
-                abbreviated,
-            );
-            ctx.state.rendered.insert(key, r.clone(), at);
-            r
-        }
-    };
+    let rendered = ctx
+        .state
+        .rendered
+        .get_or_try_insert(key, || async {
+            let manifests: Manifests = ctx
+                .state
+                .registry
+                .db()
+                .release_metadata(pkg.id)
+                .await?
+                .into_iter()
+                .collect();
+            let base = ctx.state.registry_url(&ctx.seller.slug);
+            Ok::<_, NpmError>(packument::render(&pkg, &manifests, vis, &base, abbreviated))
+        })
+        .await?;
     if rendered.versions == 0 {
         return Err(denial(&access));
     }
@@ -179,12 +181,11 @@ pub async fn tarball(ctx: &Ctx<'_>, name: &str, file: &str) -> Result<Response, 
 pub async fn dist_tags(ctx: &Ctx<'_>, name: &str) -> Result<Response, NpmError> {
     let caller = ctx.caller().await?;
     let (pkg, vis, access) = ctx.readable(&caller, name).await?;
-    let rendered = packument::render(&pkg, vis, "", true);
-    if rendered.versions == 0 {
+    let visible = packument::visible_releases(&pkg, vis);
+    if visible.is_empty() {
         return Err(denial(&access));
     }
-    let doc: serde_json::Value = serde_json::from_slice(&rendered.body).unwrap_or_default();
-    Ok(axum::Json(doc["dist-tags"].clone()).into_response())
+    Ok(axum::Json(packument::dist_tags(&pkg, &visible)).into_response())
 }
 
 pub async fn whoami(ctx: &Ctx<'_>) -> Result<Response, NpmError> {

@@ -32,7 +32,9 @@ impl TestApp {
         let db = Db::connect(&dir.path().join("t.db").display().to_string())
             .await
             .expect("db");
-        let registry = Registry::new(db, Store::Fs(FsStore::new(dir.path())));
+        let registry = Registry::open(db, Store::Fs(FsStore::new(dir.path())))
+            .await
+            .expect("registry");
         let db = registry.db();
         let seller = db
             .create_seller("acme", "Acme", "a@acme.test")

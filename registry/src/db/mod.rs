@@ -6,11 +6,12 @@ mod sqlite;
 pub use sqlite::SqliteDb;
 
 use crate::Result;
+use crate::change::Change;
 use crate::domain::{
     DownloadEvent, Ecosystem, Entitlement, Grant, NewRelease, NewToken, Org, PackageRef,
     PackageState, Product, Release, Seat, Seller, TokenRecord, VersionRule,
 };
-use crate::ids::{OrgId, PackageId, ProductId, SellerId, TokenId};
+use crate::ids::{OrgId, PackageId, ProductId, ReleaseId, SellerId, TokenId};
 use crate::time::Timestamp;
 
 /// The database, chosen by `TOLLGATE_DATABASE_URL` (a path or `sqlite:` URL means SQLite).
@@ -67,6 +68,8 @@ port! {
     fn token(&self, id: &str) -> Option<TokenRecord>;
     fn tokens(&self, seller: Option<SellerId>) -> Vec<TokenRecord>;
     fn package_state(&self, seller: SellerId, ecosystem: Ecosystem, name: &str) -> Option<PackageState>;
+    /// The ecosystem metadata of every release of `package`, for rendering listings.
+    fn release_metadata(&self, package: PackageId) -> Vec<(ReleaseId, serde_json::Value)>;
     /// The entitlements of `org` to every product that contains `package`.
     fn grants_for(&self, org: OrgId, package: PackageId) -> Vec<Grant>;
     /// Records a release whose blob is already durable; `Error::Conflict` if the version exists.
@@ -75,6 +78,9 @@ port! {
     fn remove_dist_tag(&self, package: PackageId, tag: &str) -> bool;
     fn record_download(&self, event: &DownloadEvent) -> ();
     fn downloads(&self, seller: SellerId, limit: i64) -> Vec<DownloadEvent>;
-    /// The change counter every visibility-changing transaction bumps.
-    fn change_epoch(&self) -> i64;
+    /// The sequence number of the last change (0 if none).
+    fn last_change(&self) -> i64;
+    /// Changes after `seq`, oldest first, at most `limit` (see `change`).
+    fn changes_since(&self, seq: i64, limit: i64) -> Vec<(i64, Change)>;
+    fn prune_changes(&self, before: Timestamp) -> u64;
 }

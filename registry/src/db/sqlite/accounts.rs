@@ -2,7 +2,8 @@
 
 use sqlx::FromRow;
 
-use super::{SqliteDb, Tx, bump_epoch, not_found};
+use super::{SqliteDb, Tx, log_change, not_found};
+use crate::change::Change;
 use crate::domain::{Entitlement, Org, PackageRef, Product, Seat, Seller, VersionRule};
 use crate::ids::{EntitlementId, OrgId, ProductId, SeatId, SellerId};
 use crate::time::Timestamp;
@@ -164,7 +165,7 @@ impl SqliteDb {
             .execute(&mut *tx)
             .await?;
         }
-        bump_epoch(&mut tx).await?;
+        log_change(&mut tx, Change::All).await?;
         tx.commit().await?;
         self.product(seller, slug).await
     }
@@ -275,7 +276,7 @@ impl SqliteDb {
         .bind(Timestamp::now().0)
         .fetch_one(&mut *tx)
         .await?;
-        bump_epoch(&mut tx).await?;
+        log_change(&mut tx, Change::Org(org)).await?;
         tx.commit().await?;
         row.try_into()
     }
@@ -293,7 +294,7 @@ impl SqliteDb {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        bump_epoch(&mut tx).await?;
+        log_change(&mut tx, Change::Org(org)).await?;
         tx.commit().await?;
         Ok(done)
     }
@@ -322,7 +323,7 @@ impl SqliteDb {
         .bind(Timestamp::now().0)
         .fetch_one(&mut *tx)
         .await?;
-        bump_epoch(&mut tx).await?;
+        log_change(&mut tx, Change::Tokens).await?;
         tx.commit().await?;
         Ok(row.into())
     }
@@ -344,7 +345,7 @@ impl SqliteDb {
             .bind(row.id)
             .execute(&mut *tx)
             .await?;
-        bump_epoch(&mut tx).await?;
+        log_change(&mut tx, Change::Tokens).await?;
         tx.commit().await?;
         Ok(row.into())
     }

@@ -10,6 +10,8 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::change::Change;
+use crate::time::Timestamp;
 use crate::{Error, Result};
 
 #[derive(Debug, Clone)]
@@ -44,18 +46,44 @@ impl SqliteDb {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
-    pub async fn change_epoch(&self) -> Result<i64> {
+    /// The last change's sequence number (0 when there is none).
+    pub async fn last_change(&self) -> Result<i64> {
         Ok(
-            sqlx::query_scalar("SELECT value FROM change_epoch WHERE id = 1")
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM change_log")
                 .fetch_one(&self.pool)
                 .await?,
         )
     }
+
+    /// Changes after `seq`, oldest first, at most `limit`.
+    pub async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<(i64, Change)>> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT seq, scope FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?")
+                .bind(seq)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(seq, scope)| (seq, scope.parse().unwrap_or(Change::All)))
+            .collect())
+    }
+
+    /// Deletes change-log rows older than `before` (servers only read recent ones).
+    pub async fn prune_changes(&self, before: Timestamp) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM change_log WHERE at < ?")
+            .bind(before.0)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
 }
 
-/// Marks the transaction as changing what callers may see (see `cache`).
-async fn bump_epoch(tx: &mut Tx) -> Result<()> {
-    sqlx::query("UPDATE change_epoch SET value = value + 1 WHERE id = 1")
+/// Records, inside the writing transaction, what it changed (see `change`).
+async fn log_change(tx: &mut Tx, change: Change) -> Result<()> {
+    sqlx::query("INSERT INTO change_log (scope, at) VALUES (?, ?)")
+        .bind(change.to_string())
+        .bind(Timestamp::now().0)
         .execute(&mut **tx)
         .await?;
     Ok(())

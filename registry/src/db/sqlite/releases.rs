@@ -3,7 +3,8 @@
 use sqlx::FromRow;
 
 use super::accounts::ensure_package;
-use super::{SqliteDb, bump_epoch};
+use super::{SqliteDb, log_change};
+use crate::change::Change;
 use crate::domain::{
     DownloadEvent, Ecosystem, Grant, NewRelease, PackageRef, PackageState, Release,
 };
@@ -17,28 +18,24 @@ struct ReleaseRow {
     version: String,
     blob_sha256: String,
     size: i64,
-    metadata: String,
     published_at: i64,
     yanked: bool,
 }
 
-impl TryFrom<ReleaseRow> for Release {
-    type Error = Error;
-    fn try_from(r: ReleaseRow) -> Result<Self> {
-        Ok(Release {
+impl From<ReleaseRow> for Release {
+    fn from(r: ReleaseRow) -> Self {
+        Release {
             id: ReleaseId(r.id),
             version: r.version,
             blob_sha256: r.blob_sha256,
             size: r.size,
-            metadata: serde_json::from_str(&r.metadata)
-                .map_err(|e| Error::Invalid(format!("stored metadata: {e}")))?,
             published_at: Timestamp(r.published_at),
             yanked: r.yanked,
-        })
+        }
     }
 }
 
-const RELEASE_COLUMNS: &str = "id, version, blob_sha256, size, metadata, published_at, yanked";
+const RELEASE_COLUMNS: &str = "id, version, blob_sha256, size, published_at, yanked";
 
 #[derive(FromRow)]
 struct GrantRow {
@@ -96,10 +93,7 @@ impl SqliteDb {
             ecosystem,
             name: name.to_owned(),
             created_at: Timestamp(created_at),
-            releases: releases
-                .into_iter()
-                .map(TryInto::try_into)
-                .collect::<Result<_>>()?,
+            releases: releases.into_iter().map(Into::into).collect(),
             dist_tags,
         }))
     }
@@ -162,15 +156,34 @@ impl SqliteDb {
         for (tag, version) in &release.dist_tags {
             upsert_tag(&mut tx, package_id, tag, version).await?;
         }
-        bump_epoch(&mut tx).await?;
+        log_change(&mut tx, Change::Package(PackageId(package_id))).await?;
         tx.commit().await?;
-        row.try_into()
+        Ok(row.into())
+    }
+
+    /// The ecosystem metadata of every release of `package` (what listings are rendered from).
+    pub async fn release_metadata(
+        &self,
+        package: PackageId,
+    ) -> Result<Vec<(ReleaseId, serde_json::Value)>> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, metadata FROM releases WHERE package_id = ?")
+                .bind(package.0)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(id, text)| {
+                let value = serde_json::from_str(&text)
+                    .map_err(|e| Error::Invalid(format!("stored metadata of release {id}: {e}")))?;
+                Ok((ReleaseId(id), value))
+            })
+            .collect()
     }
 
     pub async fn set_dist_tag(&self, package: PackageId, tag: &str, version: &str) -> Result<()> {
         let mut tx = self.write().await?;
         upsert_tag(&mut tx, package.0, tag, version).await?;
-        bump_epoch(&mut tx).await?;
+        log_change(&mut tx, Change::Package(package)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -184,7 +197,7 @@ impl SqliteDb {
             .await?
             .rows_affected()
             > 0;
-        bump_epoch(&mut tx).await?;
+        log_change(&mut tx, Change::Package(package)).await?;
         tx.commit().await?;
         Ok(removed)
     }

@@ -2,7 +2,8 @@
 
 use sqlx::FromRow;
 
-use super::{SqliteDb, bump_epoch, not_found};
+use super::{SqliteDb, log_change, not_found};
+use crate::change::Change;
 use crate::domain::{NewToken, TokenRecord};
 use crate::ids::{OrgId, SeatId, SellerId, TokenId};
 use crate::time::Timestamp;
@@ -74,7 +75,7 @@ impl SqliteDb {
         .bind(Timestamp::now().0)
         .execute(&mut *tx)
         .await?;
-        bump_epoch(&mut tx).await?;
+        log_change(&mut tx, Change::Tokens).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -91,7 +92,7 @@ impl SqliteDb {
             .fetch_one(&mut *tx)
             .await
             .map_err(not_found(format!("token `{id}`")))?;
-        bump_epoch(&mut tx).await?;
+        log_change(&mut tx, Change::Tokens).await?;
         tx.commit().await?;
         row.try_into()
     }

@@ -1,12 +1,14 @@
 //! [`Registry`]: what protocols call. It authenticates tokens, applies the access rule with
-//! cached lookups, runs the publish pipeline and records downloads. Every cache is tied to the
-//! change epoch (see `cache`), so a revoke made anywhere is seen within one poll period.
+//! cached lookups, runs the publish pipeline and records downloads. Caches follow the database's
+//! change log (see `changes`), so a revoke made anywhere is seen within one poll period.
+
+mod changes;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::AtomicI64;
 
 use crate::access::{self, Access};
-use crate::cache::{Epoch, EpochCache};
+use crate::cache::{Cache, Generation};
 use crate::db::Db;
 use crate::domain::{
     DownloadEvent, Ecosystem, Grant, NewRelease, PackageRef, PackageState, Release, Seller,
@@ -18,9 +20,7 @@ use crate::time::Timestamp;
 use crate::token;
 use crate::{Error, Result};
 
-/// How often a server re-reads the database's change epoch: the bound on how long a change made
-/// by the CLI or another replica can go unseen.
-pub const EPOCH_POLL: Duration = Duration::from_millis(50);
+pub use changes::{CHANGE_POLL, Listener};
 
 const CACHE_CAP: usize = 100_000;
 
@@ -30,11 +30,16 @@ pub struct Registry(Arc<Inner>);
 struct Inner {
     db: Db,
     store: Store,
-    epoch: Epoch,
-    sellers: EpochCache<String, Arc<Seller>>,
-    tokens: EpochCache<String, Arc<TokenRecord>>,
-    packages: EpochCache<(SellerId, Ecosystem, String), Option<Arc<PackageState>>>,
-    grants: EpochCache<(OrgId, PackageId), Arc<Vec<Grant>>>,
+    generation: Generation,
+    sellers: Cache<String, Arc<Seller>>,
+    tokens: Cache<String, Arc<TokenRecord>>,
+    /// `None` caches "no such package" until any package changes.
+    packages: Cache<(SellerId, Ecosystem, String), Option<Arc<PackageState>>>,
+    grants: Cache<(OrgId, PackageId), Arc<Vec<Grant>>>,
+    /// The last change-log entry applied to the caches.
+    applied: AtomicI64,
+    catching_up: tokio::sync::Mutex<()>,
+    listeners: std::sync::RwLock<Vec<Listener>>,
 }
 
 /// An authenticated caller: a valid, unrevoked token of the seller whose URL was asked.
@@ -61,17 +66,22 @@ pub struct PackageAccess {
 }
 
 impl Registry {
-    pub fn new(db: Db, store: Store) -> Self {
-        let epoch = Epoch::default();
-        Self(Arc::new(Inner {
-            sellers: EpochCache::new(epoch.clone(), CACHE_CAP),
-            tokens: EpochCache::new(epoch.clone(), CACHE_CAP),
-            packages: EpochCache::new(epoch.clone(), CACHE_CAP),
-            grants: EpochCache::new(epoch.clone(), CACHE_CAP),
+    /// A registry whose caches start in sync with the database's change log.
+    pub async fn open(db: Db, store: Store) -> Result<Self> {
+        let generation = Generation::default();
+        let applied = db.last_change().await?;
+        Ok(Self(Arc::new(Inner {
+            sellers: Cache::new(generation.clone(), CACHE_CAP),
+            tokens: Cache::new(generation.clone(), CACHE_CAP),
+            packages: Cache::new(generation.clone(), CACHE_CAP),
+            grants: Cache::new(generation.clone(), CACHE_CAP),
+            applied: AtomicI64::new(applied),
+            catching_up: tokio::sync::Mutex::new(()),
+            listeners: std::sync::RwLock::new(Vec::new()),
             db,
             store,
-            epoch,
-        }))
+            generation,
+        })))
     }
 
     pub fn db(&self) -> &Db {
@@ -82,33 +92,9 @@ impl Registry {
         &self.0.store
     }
 
-    /// The local epoch; protocol crates build their rendered-document caches on it.
-    pub fn epoch(&self) -> &Epoch {
-        &self.0.epoch
-    }
-
-    /// Polls the database's change epoch and drops every cache when it moves (a change made by
-    /// the CLI or another server). Runs until the process ends.
-    pub fn spawn_epoch_watcher(&self) -> tokio::task::JoinHandle<()> {
-        let this = self.clone();
-        tokio::spawn(async move {
-            let mut seen = None;
-            let mut tick = tokio::time::interval(EPOCH_POLL);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-            loop {
-                tick.tick().await;
-                match this.0.db.change_epoch().await {
-                    Ok(v) if seen != Some(v) => {
-                        if seen.is_some() {
-                            this.0.epoch.bump();
-                        }
-                        seen = Some(v);
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "could not read the change epoch"),
-                }
-            }
-        })
+    /// The generation protocol crates build their own caches on (see `cache`).
+    pub fn generation(&self) -> &Generation {
+        &self.0.generation
     }
 
     pub async fn seller(&self, slug: &str) -> Result<Arc<Seller>> {
@@ -132,7 +118,7 @@ impl Registry {
         let record = match self.0.tokens.get(&parsed.id.to_owned()) {
             Some(r) => r,
             None => {
-                let at = self.0.tokens.epoch();
+                let at = self.0.tokens.generation();
                 let Some(found) = self.0.db.token(parsed.id).await? else {
                     return Err(AuthError::Unknown.into());
                 };
@@ -265,21 +251,25 @@ impl Registry {
                 "the stored bytes do not match their digest".into(),
             ));
         }
-        let recorded = self.0.db.publish_release(&release, Timestamp::now()).await;
-        self.changed();
-        recorded
+        let recorded = self
+            .0
+            .db
+            .publish_release(&release, Timestamp::now())
+            .await?;
+        self.catch_up().await;
+        Ok(recorded)
     }
 
     pub async fn set_dist_tag(&self, package: PackageId, tag: &str, version: &str) -> Result<()> {
-        let done = self.0.db.set_dist_tag(package, tag, version).await;
-        self.changed();
-        done
+        self.0.db.set_dist_tag(package, tag, version).await?;
+        self.catch_up().await;
+        Ok(())
     }
 
     pub async fn remove_dist_tag(&self, package: PackageId, tag: &str) -> Result<bool> {
-        let done = self.0.db.remove_dist_tag(package, tag).await;
-        self.changed();
-        done
+        let removed = self.0.db.remove_dist_tag(package, tag).await?;
+        self.catch_up().await;
+        Ok(removed)
     }
 
     /// Records who fetched `release`. Failures are logged, never shown to the client.
@@ -304,11 +294,6 @@ impl Registry {
         if let Err(e) = self.0.db.record_download(&event).await {
             tracing::error!(error = %e, release = %release.id, "could not record a download");
         }
-    }
-
-    /// Drops every cache of this process at once (after a local write).
-    pub fn changed(&self) {
-        self.0.epoch.bump();
     }
 }
 

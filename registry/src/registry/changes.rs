@@ -1,0 +1,99 @@
+//! Applying the change log to the caches: a server's own writes at once, everyone else's
+//! (the CLI, other replicas) by polling every [`CHANGE_POLL`].
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::Registry;
+use crate::change::Change;
+use crate::time::Timestamp;
+
+/// How often a server reads the change log: the bound on how long a change made by the CLI or
+/// another replica can go unseen.
+pub const CHANGE_POLL: Duration = Duration::from_millis(50);
+
+/// More changes than this in one poll: drop everything instead of applying them one by one.
+const BATCH: i64 = 1000;
+
+/// Change-log rows older than this are deleted (servers read only the newest ones).
+const KEEP_CHANGES: Duration = Duration::from_secs(24 * 3600);
+
+/// Called with every change applied, for caches that live outside the core (rendered indexes).
+pub type Listener = Arc<dyn Fn(&Change) + Send + Sync>;
+
+impl Registry {
+    /// Registers a cache of a protocol crate to be invalidated with the core's.
+    pub fn on_change(&self, listener: Listener) {
+        self.0
+            .listeners
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(listener);
+    }
+
+    /// Reads the changes not applied yet and applies them. Called after every local write and
+    /// by the watcher; failures are logged (the next poll retries).
+    pub async fn catch_up(&self) {
+        let _one_at_a_time = self.0.catching_up.lock().await;
+        let after = self.0.applied.load(Ordering::Acquire);
+        match self.0.db.changes_since(after, BATCH).await {
+            Ok(rows) if rows.len() as i64 >= BATCH => {
+                self.apply(Change::All);
+                if let Some((seq, _)) = rows.last() {
+                    self.0.applied.store(*seq, Ordering::Release);
+                }
+            }
+            Ok(rows) => {
+                for (seq, change) in rows {
+                    self.apply(change);
+                    self.0.applied.store(seq, Ordering::Release);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read the change log"),
+        }
+    }
+
+    /// Polls the change log until the process ends, and prunes it now and then.
+    pub fn spawn_change_watcher(&self) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CHANGE_POLL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            let prune_every = (3600 * 1000 / CHANGE_POLL.as_millis()).max(1);
+            for n in 0u128.. {
+                tick.tick().await;
+                this.catch_up().await;
+                if n % prune_every == 0 {
+                    let before = Timestamp(Timestamp::now().0 - KEEP_CHANGES.as_millis() as i64);
+                    if let Err(e) = this.0.db.prune_changes(before).await {
+                        tracing::warn!(error = %e, "could not prune the change log");
+                    }
+                }
+            }
+        })
+    }
+
+    /// Drops what `change` affects from every cache.
+    fn apply(&self, change: Change) {
+        let inner = &self.0;
+        inner.generation.bump();
+        match change {
+            Change::Package(id) => inner
+                .packages
+                .invalidate(|_, p| p.as_ref().is_none_or(|p| p.id == id)),
+            Change::Org(org) => inner.grants.invalidate(|(o, _), _| *o == org),
+            Change::Tokens => inner.tokens.clear(),
+            Change::All => {
+                inner.sellers.clear();
+                inner.tokens.clear();
+                inner.packages.clear();
+                inner.grants.clear();
+            }
+        }
+        let listeners = inner.listeners.read().unwrap_or_else(|e| e.into_inner());
+        for listener in listeners.iter() {
+            listener(&change);
+        }
+    }
+}
