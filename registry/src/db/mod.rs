@@ -1,86 +1,189 @@
-//! The database port: one method per unit of work (never table CRUD), transactions inside
-//! each backend. `Db` is an enum chosen by URL; PostgreSQL becomes a second variant.
+//! The database port: one method per unit of work (never table CRUD), transactions inside.
+//!
+//! One implementation serves SQLite (embedded default) and PostgreSQL (production): the queries
+//! are written in the SQL both understand (`$N` parameters, `ON CONFLICT`, `RETURNING`, integer
+//! flags), run through sqlx's `Any` driver, and each database has its own migrations folder. The
+//! few real differences (how a write transaction starts, change notifications) switch on
+//! [`Backend`]. A second implementation of every method would only be a second place for bugs.
 
-mod sqlite;
+mod accounts;
+mod releases;
+mod tokens;
 
-pub use sqlite::SqliteDb;
+use std::time::Duration;
 
-use crate::Result;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::str::FromStr;
+
 use crate::change::Change;
-use crate::domain::{
-    DownloadEvent, Ecosystem, Entitlement, Grant, NewRelease, NewToken, Org, PackageRef,
-    PackageState, Product, Release, Seat, Seller, TokenRecord, VersionRule,
-};
-use crate::ids::{OrgId, PackageId, ProductId, ReleaseId, SellerId, TokenId};
 use crate::time::Timestamp;
+use crate::{Error, Result};
 
-/// The database, chosen by `TOLLGATE_DATABASE_URL` (a path or `sqlite:` URL means SQLite).
-#[derive(Debug, Clone)]
-pub enum Db {
-    Sqlite(SqliteDb),
+/// The database products Tollgate runs on, chosen by URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
 }
 
-impl Db {
-    /// Opens the database at `url` and runs pending migrations.
-    pub async fn connect(url: &str) -> Result<Self> {
-        Ok(Self::Sqlite(SqliteDb::connect(url).await?))
+impl Backend {
+    /// `postgres://` or `postgresql://` means PostgreSQL; anything else (a path, `sqlite:`) SQLite.
+    pub fn of(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::Postgres
+        } else {
+            Self::Sqlite
+        }
     }
 }
 
-/// Forwards each port method to the backend in use.
-macro_rules! port {
-    ($( $(#[$m:meta])* fn $name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {
-        impl Db {$(
-            $(#[$m])*
-            pub async fn $name(&self $(, $arg: $ty)*) -> Result<$ret> {
-                match self {
-                    Self::Sqlite(db) => db.$name($($arg),*).await,
-                }
-            }
-        )*}
-    };
+/// The PostgreSQL channel every change is announced on (the payload is its sequence number).
+pub const CHANGES_CHANNEL: &str = "tollgate_changes";
+
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+    url: String,
 }
 
-port! {
-    fn create_seller(&self, slug: &str, name: &str, email: &str) -> Seller;
-    /// `Error::NotFound` if no seller has this slug.
-    fn seller(&self, slug: &str) -> Seller;
-    fn sellers(&self) -> Vec<Seller>;
-    /// Creates the product and names its packages (creating package rows that do not exist yet).
-    fn create_product(&self, seller: SellerId, slug: &str, name: &str, packages: &[PackageRef]) -> Product;
-    fn product(&self, seller: SellerId, slug: &str) -> Product;
-    fn products(&self, seller: SellerId) -> Vec<Product>;
-    fn create_org(&self, seller: SellerId, slug: &str, name: &str) -> Org;
-    fn org(&self, seller: SellerId, slug: &str) -> Org;
-    fn orgs(&self, seller: SellerId) -> Vec<Org>;
-    fn grant(&self, org: OrgId, product: ProductId, starts_at: Timestamp, ends_at: Option<Timestamp>, rule: VersionRule, source: &str) -> Entitlement;
-    /// Ends every open entitlement of `org` to `product` at `at`; returns how many.
-    fn end_grants(&self, org: OrgId, product: ProductId, at: Timestamp) -> u64;
-    fn entitlements(&self, org: OrgId) -> Vec<Entitlement>;
-    /// Adds a seat, or re-activates a revoked one with the same e-mail.
-    fn add_seat(&self, org: OrgId, email: &str, role: &str) -> Seat;
-    /// Revokes the seat and every token it holds, in one transaction.
-    fn revoke_seat(&self, org: OrgId, email: &str, at: Timestamp) -> Seat;
-    fn seats(&self, org: OrgId) -> Vec<Seat>;
-    fn create_token(&self, token: &NewToken) -> ();
-    fn revoke_token(&self, id: &TokenId, at: Timestamp) -> TokenRecord;
-    /// The token with this public id, whatever its state.
-    fn token(&self, id: &str) -> Option<TokenRecord>;
-    fn tokens(&self, seller: Option<SellerId>) -> Vec<TokenRecord>;
-    fn package_state(&self, seller: SellerId, ecosystem: Ecosystem, name: &str) -> Option<PackageState>;
-    /// The ecosystem metadata of every release of `package`, for rendering listings.
-    fn release_metadata(&self, package: PackageId) -> Vec<(ReleaseId, serde_json::Value)>;
-    /// The entitlements of `org` to every product that contains `package`.
-    fn grants_for(&self, org: OrgId, package: PackageId) -> Vec<Grant>;
-    /// Records a release whose blob is already durable; `Error::Conflict` if the version exists.
-    fn publish_release(&self, release: &NewRelease, at: Timestamp) -> Release;
-    fn set_dist_tag(&self, package: PackageId, tag: &str, version: &str) -> ();
-    fn remove_dist_tag(&self, package: PackageId, tag: &str) -> bool;
-    fn record_download(&self, event: &DownloadEvent) -> ();
-    fn downloads(&self, seller: SellerId, limit: i64) -> Vec<DownloadEvent>;
-    /// The sequence number of the last change (0 if none).
-    fn last_change(&self) -> i64;
-    /// Changes after `seq`, oldest first, at most `limit` (see `change`).
-    fn changes_since(&self, seq: i64, limit: i64) -> Vec<(i64, Change)>;
-    fn prune_changes(&self, before: Timestamp) -> u64;
+type Tx = Transaction<'static, Any>;
+
+impl Db {
+    /// Opens the database at `url` (creating a SQLite file if needed) and runs pending migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of(url);
+        let url = match backend {
+            Backend::Postgres => url.to_owned(),
+            Backend::Sqlite if url.starts_with("sqlite:") => url.to_owned(),
+            Backend::Sqlite => format!("sqlite://{url}?mode=rwc"),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the one writer; writers wait for each other.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let db = Self { pool, backend, url };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::migrate!("../migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("../migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL this database was opened with (for a PostgreSQL change listener).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Is the database answering? (`/readyz`)
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// A write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
+    /// two writers queue on the busy timeout instead of failing on a lock upgrade.
+    async fn write(&self) -> Result<Tx> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// The last change's sequence number (0 when there is none).
+    pub async fn last_change(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM change_log")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Changes after `seq`, oldest first, at most `limit`.
+    pub async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<(i64, Change)>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT seq, scope FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(seq)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(seq, scope)| (seq, scope.parse().unwrap_or(Change::All)))
+            .collect())
+    }
+
+    /// Deletes change-log rows older than `before` (servers only read recent ones).
+    pub async fn prune_changes(&self, before: Timestamp) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM change_log WHERE at < $1")
+            .bind(before.0)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+}
+
+/// Records, inside the writing transaction, what it changed (see `change`). On PostgreSQL the
+/// change is also announced with NOTIFY, delivered to every replica when the transaction commits.
+async fn log_change(tx: &mut Tx, backend: Backend, change: Change) -> Result<()> {
+    let seq: i64 =
+        sqlx::query_scalar("INSERT INTO change_log (scope, at) VALUES ($1, $2) RETURNING seq")
+            .bind(change.to_string())
+            .bind(Timestamp::now().0)
+            .fetch_one(&mut **tx)
+            .await?;
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANGES_CHANNEL)
+            .bind(seq.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+fn not_found(what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error {
+    let what = what.into();
+    move |e| match e {
+        sqlx::Error::RowNotFound => Error::NotFound(what),
+        other => Error::Database(other),
+    }
 }

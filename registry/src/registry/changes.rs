@@ -1,5 +1,6 @@
-//! Applying the change log to the caches: a server's own writes at once, everyone else's
-//! (the CLI, other replicas) by polling every [`CHANGE_POLL`].
+//! Applying the change log to the caches: a server's own writes at once, everyone else's (the
+//! CLI, other replicas) as soon as PostgreSQL's NOTIFY announces them, and by polling every
+//! [`CHANGE_POLL`] (the only way on SQLite, a safety net on PostgreSQL).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -7,11 +8,15 @@ use std::time::Duration;
 
 use super::Registry;
 use crate::change::Change;
+use crate::db::{Backend, CHANGES_CHANNEL};
 use crate::time::Timestamp;
 
 /// How often a server reads the change log: the bound on how long a change made by the CLI or
-/// another replica can go unseen.
+/// another replica can go unseen (on PostgreSQL, NOTIFY usually delivers it within milliseconds).
 pub const CHANGE_POLL: Duration = Duration::from_millis(50);
+
+/// How long to wait before reconnecting a lost PostgreSQL listener.
+const RELISTEN: Duration = Duration::from_secs(1);
 
 /// More changes than this in one poll: drop everything instead of applying them one by one.
 const BATCH: i64 = 1000;
@@ -54,8 +59,11 @@ impl Registry {
         }
     }
 
-    /// Polls the change log until the process ends, and prunes it now and then.
+    /// Follows the change log until the process ends (and prunes it now and then).
     pub fn spawn_change_watcher(&self) -> tokio::task::JoinHandle<()> {
+        if self.0.db.backend() == Backend::Postgres {
+            self.spawn_listener();
+        }
         let this = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(CHANGE_POLL);
@@ -72,6 +80,29 @@ impl Registry {
                 }
             }
         })
+    }
+
+    /// Catches up whenever PostgreSQL announces a change; reconnects when the connection drops.
+    fn spawn_listener(&self) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match sqlx::postgres::PgListener::connect(this.0.db.url()).await {
+                    Ok(mut listener) => match listener.listen(CHANGES_CHANNEL).await {
+                        Ok(()) => {
+                            // Changes made while (re)connecting are picked up here.
+                            this.catch_up().await;
+                            while let Ok(_notification) = listener.recv().await {
+                                this.catch_up().await;
+                            }
+                        }
+                        Err(e) => tracing::warn!(error = %e, "could not LISTEN for changes"),
+                    },
+                    Err(e) => tracing::warn!(error = %e, "change listener cannot connect"),
+                }
+                tokio::time::sleep(RELISTEN).await;
+            }
+        });
     }
 
     /// Drops what `change` affects from every cache.

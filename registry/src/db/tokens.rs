@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{SqliteDb, log_change, not_found};
+use super::{Db, log_change, not_found};
 use crate::change::Change;
 use crate::domain::{NewToken, TokenRecord};
 use crate::ids::{OrgId, SeatId, SellerId, TokenId};
@@ -20,7 +20,7 @@ struct TokenRow {
     org_slug: Option<String>,
     seat_id: Option<i64>,
     seat_email: Option<String>,
-    seat_active: Option<bool>,
+    seat_active: Option<i64>,
     packages: String,
     created_at: i64,
     revoked_at: Option<i64>,
@@ -39,7 +39,7 @@ impl TryFrom<TokenRow> for TokenRecord {
             org_slug: r.org_slug,
             seat_id: r.seat_id.map(SeatId),
             seat_email: r.seat_email,
-            seat_active: r.seat_active.unwrap_or(true),
+            seat_active: r.seat_active.is_none_or(|a| a != 0),
             packages: serde_json::from_str(&r.packages)
                 .map_err(|e| Error::Invalid(format!("token package scope: {e}")))?,
             created_at: Timestamp(r.created_at),
@@ -56,14 +56,14 @@ const SELECT_TOKEN: &str = "SELECT t.id, t.secret_hash, t.kind, t.seller_id, s.s
     LEFT JOIN orgs o ON o.id = t.org_id
     LEFT JOIN seats st ON st.id = t.seat_id";
 
-impl SqliteDb {
+impl Db {
     pub async fn create_token(&self, token: &NewToken) -> Result<()> {
         let packages =
             serde_json::to_string(&token.packages).map_err(|e| Error::Invalid(e.to_string()))?;
         let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO tokens (id, secret_hash, kind, seller_id, org_id, seat_id, packages, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&token.id.0)
         .bind(&token.secret_hash)
@@ -75,30 +75,30 @@ impl SqliteDb {
         .bind(Timestamp::now().0)
         .execute(&mut *tx)
         .await?;
-        log_change(&mut tx, Change::Tokens).await?;
+        log_change(&mut tx, self.backend, Change::Tokens).await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn revoke_token(&self, id: &TokenId, at: Timestamp) -> Result<TokenRecord> {
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")
+        sqlx::query("UPDATE tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
             .bind(at.0)
             .bind(&id.0)
             .execute(&mut *tx)
             .await?;
-        let row: TokenRow = sqlx::query_as(&format!("{SELECT_TOKEN} WHERE t.id = ?"))
+        let row: TokenRow = sqlx::query_as(&format!("{SELECT_TOKEN} WHERE t.id = $1"))
             .bind(&id.0)
             .fetch_one(&mut *tx)
             .await
             .map_err(not_found(format!("token `{id}`")))?;
-        log_change(&mut tx, Change::Tokens).await?;
+        log_change(&mut tx, self.backend, Change::Tokens).await?;
         tx.commit().await?;
         row.try_into()
     }
 
     pub async fn token(&self, id: &str) -> Result<Option<TokenRecord>> {
-        let row: Option<TokenRow> = sqlx::query_as(&format!("{SELECT_TOKEN} WHERE t.id = ?"))
+        let row: Option<TokenRow> = sqlx::query_as(&format!("{SELECT_TOKEN} WHERE t.id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -107,7 +107,7 @@ impl SqliteDb {
 
     pub async fn tokens(&self, seller: Option<SellerId>) -> Result<Vec<TokenRecord>> {
         let rows: Vec<TokenRow> = sqlx::query_as(&format!(
-            "{SELECT_TOKEN} WHERE ?1 IS NULL OR t.seller_id = ?1 ORDER BY t.created_at, t.id"
+            "{SELECT_TOKEN} WHERE $1 IS NULL OR t.seller_id = $1 ORDER BY t.created_at, t.id"
         ))
         .bind(seller.map(|s| s.0))
         .fetch_all(&self.pool)

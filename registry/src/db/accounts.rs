@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{SqliteDb, Tx, log_change, not_found};
+use super::{Db, Tx, log_change, not_found};
 use crate::change::Change;
 use crate::domain::{Entitlement, Org, PackageRef, Product, Seat, Seller, VersionRule};
 use crate::ids::{EntitlementId, OrgId, ProductId, SeatId, SellerId};
@@ -75,13 +75,14 @@ impl TryFrom<EntitlementRow> for Entitlement {
     }
 }
 
+/// Flags are 0/1 integers on both databases (see `db`).
 #[derive(FromRow)]
 struct SeatRow {
     id: i64,
     org_id: i64,
     email: String,
     role: String,
-    active: bool,
+    active: i64,
     created_at: i64,
     revoked_at: Option<i64>,
 }
@@ -93,7 +94,7 @@ impl From<SeatRow> for Seat {
             org_id: OrgId(r.org_id),
             email: r.email,
             role: r.role,
-            active: r.active,
+            active: r.active != 0,
             created_at: Timestamp(r.created_at),
             revoked_at: r.revoked_at.map(Timestamp),
         }
@@ -102,10 +103,10 @@ impl From<SeatRow> for Seat {
 
 const SEAT_COLUMNS: &str = "id, org_id, email, role, active, created_at, revoked_at";
 
-impl SqliteDb {
+impl Db {
     pub async fn create_seller(&self, slug: &str, name: &str, email: &str) -> Result<Seller> {
         let row: SellerRow = sqlx::query_as(
-            "INSERT INTO sellers (slug, name, email, created_at) VALUES (?, ?, ?, ?)
+            "INSERT INTO sellers (slug, name, email, created_at) VALUES ($1, $2, $3, $4)
              RETURNING id, slug, name, email, created_at",
         )
         .bind(slug)
@@ -120,7 +121,7 @@ impl SqliteDb {
 
     pub async fn seller(&self, slug: &str) -> Result<Seller> {
         let row: SellerRow =
-            sqlx::query_as("SELECT id, slug, name, email, created_at FROM sellers WHERE slug = ?")
+            sqlx::query_as("SELECT id, slug, name, email, created_at FROM sellers WHERE slug = $1")
                 .bind(slug)
                 .fetch_one(&self.pool)
                 .await
@@ -146,7 +147,7 @@ impl SqliteDb {
         let mut tx = self.write().await?;
         let now = Timestamp::now().0;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO products (seller_id, slug, name, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            "INSERT INTO products (seller_id, slug, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(seller.0)
         .bind(slug)
@@ -158,21 +159,21 @@ impl SqliteDb {
         for package in packages {
             let package_id = ensure_package(&mut tx, seller, package, now).await?;
             sqlx::query(
-                "INSERT OR IGNORE INTO product_packages (product_id, package_id) VALUES (?, ?)",
+                "INSERT INTO product_packages (product_id, package_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             )
             .bind(id)
             .bind(package_id)
             .execute(&mut *tx)
             .await?;
         }
-        log_change(&mut tx, Change::All).await?;
+        log_change(&mut tx, self.backend, Change::All).await?;
         tx.commit().await?;
         self.product(seller, slug).await
     }
 
     pub async fn product(&self, seller: SellerId, slug: &str) -> Result<Product> {
         let (id, name): (i64, String) =
-            sqlx::query_as("SELECT id, name FROM products WHERE seller_id = ? AND slug = ?")
+            sqlx::query_as("SELECT id, name FROM products WHERE seller_id = $1 AND slug = $2")
                 .bind(seller.0)
                 .bind(slug)
                 .fetch_one(&self.pool)
@@ -180,7 +181,7 @@ impl SqliteDb {
                 .map_err(not_found(format!("product `{slug}`")))?;
         let packages: Vec<(String, String)> = sqlx::query_as(
             "SELECT p.ecosystem, p.name FROM product_packages pp JOIN packages p ON p.id = pp.package_id
-             WHERE pp.product_id = ? ORDER BY p.ecosystem, p.name",
+             WHERE pp.product_id = $1 ORDER BY p.ecosystem, p.name",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -204,7 +205,7 @@ impl SqliteDb {
 
     pub async fn products(&self, seller: SellerId) -> Result<Vec<Product>> {
         let slugs: Vec<String> =
-            sqlx::query_scalar("SELECT slug FROM products WHERE seller_id = ? ORDER BY slug")
+            sqlx::query_scalar("SELECT slug FROM products WHERE seller_id = $1 ORDER BY slug")
                 .bind(seller.0)
                 .fetch_all(&self.pool)
                 .await?;
@@ -217,7 +218,7 @@ impl SqliteDb {
 
     pub async fn create_org(&self, seller: SellerId, slug: &str, name: &str) -> Result<Org> {
         let row: OrgRow = sqlx::query_as(
-            "INSERT INTO orgs (seller_id, slug, name, created_at) VALUES (?, ?, ?, ?)
+            "INSERT INTO orgs (seller_id, slug, name, created_at) VALUES ($1, $2, $3, $4)
              RETURNING id, seller_id, slug, name",
         )
         .bind(seller.0)
@@ -232,7 +233,7 @@ impl SqliteDb {
 
     pub async fn org(&self, seller: SellerId, slug: &str) -> Result<Org> {
         let row: OrgRow = sqlx::query_as(
-            "SELECT id, seller_id, slug, name FROM orgs WHERE seller_id = ? AND slug = ?",
+            "SELECT id, seller_id, slug, name FROM orgs WHERE seller_id = $1 AND slug = $2",
         )
         .bind(seller.0)
         .bind(slug)
@@ -244,7 +245,7 @@ impl SqliteDb {
 
     pub async fn orgs(&self, seller: SellerId) -> Result<Vec<Org>> {
         let rows: Vec<OrgRow> = sqlx::query_as(
-            "SELECT id, seller_id, slug, name FROM orgs WHERE seller_id = ? ORDER BY slug",
+            "SELECT id, seller_id, slug, name FROM orgs WHERE seller_id = $1 ORDER BY slug",
         )
         .bind(seller.0)
         .fetch_all(&self.pool)
@@ -264,7 +265,7 @@ impl SqliteDb {
         let mut tx = self.write().await?;
         let row: EntitlementRow = sqlx::query_as(
             "INSERT INTO entitlements (org_id, product_id, starts_at, ends_at, rule, source, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              RETURNING id, org_id, product_id, starts_at, ends_at, rule, source",
         )
         .bind(org.0)
@@ -276,7 +277,7 @@ impl SqliteDb {
         .bind(Timestamp::now().0)
         .fetch_one(&mut *tx)
         .await?;
-        log_change(&mut tx, Change::Org(org)).await?;
+        log_change(&mut tx, self.backend, Change::Org(org)).await?;
         tx.commit().await?;
         row.try_into()
     }
@@ -284,8 +285,8 @@ impl SqliteDb {
     pub async fn end_grants(&self, org: OrgId, product: ProductId, at: Timestamp) -> Result<u64> {
         let mut tx = self.write().await?;
         let done = sqlx::query(
-            "UPDATE entitlements SET ends_at = ?
-             WHERE org_id = ? AND product_id = ? AND (ends_at IS NULL OR ends_at > ?)",
+            "UPDATE entitlements SET ends_at = $1
+             WHERE org_id = $2 AND product_id = $3 AND (ends_at IS NULL OR ends_at > $4)",
         )
         .bind(at.0)
         .bind(org.0)
@@ -294,7 +295,7 @@ impl SqliteDb {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        log_change(&mut tx, Change::Org(org)).await?;
+        log_change(&mut tx, self.backend, Change::Org(org)).await?;
         tx.commit().await?;
         Ok(done)
     }
@@ -302,7 +303,7 @@ impl SqliteDb {
     pub async fn entitlements(&self, org: OrgId) -> Result<Vec<Entitlement>> {
         let rows: Vec<EntitlementRow> = sqlx::query_as(
             "SELECT id, org_id, product_id, starts_at, ends_at, rule, source FROM entitlements
-             WHERE org_id = ? ORDER BY id",
+             WHERE org_id = $1 ORDER BY id",
         )
         .bind(org.0)
         .fetch_all(&self.pool)
@@ -313,7 +314,7 @@ impl SqliteDb {
     pub async fn add_seat(&self, org: OrgId, email: &str, role: &str) -> Result<Seat> {
         let mut tx = self.write().await?;
         let row: SeatRow = sqlx::query_as(&format!(
-            "INSERT INTO seats (org_id, email, role, active, created_at) VALUES (?, ?, ?, 1, ?)
+            "INSERT INTO seats (org_id, email, role, active, created_at) VALUES ($1, $2, $3, 1, $4)
              ON CONFLICT (org_id, email) DO UPDATE SET active = 1, revoked_at = NULL, role = excluded.role
              RETURNING {SEAT_COLUMNS}"
         ))
@@ -323,7 +324,7 @@ impl SqliteDb {
         .bind(Timestamp::now().0)
         .fetch_one(&mut *tx)
         .await?;
-        log_change(&mut tx, Change::Tokens).await?;
+        log_change(&mut tx, self.backend, Change::Tokens).await?;
         tx.commit().await?;
         Ok(row.into())
     }
@@ -331,7 +332,7 @@ impl SqliteDb {
     pub async fn revoke_seat(&self, org: OrgId, email: &str, at: Timestamp) -> Result<Seat> {
         let mut tx = self.write().await?;
         let row: SeatRow = sqlx::query_as(&format!(
-            "UPDATE seats SET active = 0, revoked_at = ? WHERE org_id = ? AND email = ?
+            "UPDATE seats SET active = 0, revoked_at = $1 WHERE org_id = $2 AND email = $3
              RETURNING {SEAT_COLUMNS}"
         ))
         .bind(at.0)
@@ -340,19 +341,19 @@ impl SqliteDb {
         .fetch_one(&mut *tx)
         .await
         .map_err(not_found(format!("seat `{email}`")))?;
-        sqlx::query("UPDATE tokens SET revoked_at = ? WHERE seat_id = ? AND revoked_at IS NULL")
+        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE seat_id = $2 AND revoked_at IS NULL")
             .bind(at.0)
             .bind(row.id)
             .execute(&mut *tx)
             .await?;
-        log_change(&mut tx, Change::Tokens).await?;
+        log_change(&mut tx, self.backend, Change::Tokens).await?;
         tx.commit().await?;
         Ok(row.into())
     }
 
     pub async fn seats(&self, org: OrgId) -> Result<Vec<Seat>> {
         let rows: Vec<SeatRow> = sqlx::query_as(&format!(
-            "SELECT {SEAT_COLUMNS} FROM seats WHERE org_id = ? ORDER BY email"
+            "SELECT {SEAT_COLUMNS} FROM seats WHERE org_id = $1 ORDER BY email"
         ))
         .bind(org.0)
         .fetch_all(&self.pool)
@@ -369,7 +370,8 @@ pub(super) async fn ensure_package(
     now: i64,
 ) -> Result<i64> {
     sqlx::query(
-        "INSERT OR IGNORE INTO packages (seller_id, ecosystem, name, created_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO packages (seller_id, ecosystem, name, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING",
     )
     .bind(seller.0)
     .bind(package.ecosystem.as_str())
@@ -378,7 +380,7 @@ pub(super) async fn ensure_package(
     .execute(&mut **tx)
     .await?;
     Ok(sqlx::query_scalar(
-        "SELECT id FROM packages WHERE seller_id = ? AND ecosystem = ? AND name = ?",
+        "SELECT id FROM packages WHERE seller_id = $1 AND ecosystem = $2 AND name = $3",
     )
     .bind(seller.0)
     .bind(package.ecosystem.as_str())

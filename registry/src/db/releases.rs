@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::accounts::ensure_package;
-use super::{SqliteDb, log_change};
+use super::{Db, log_change};
 use crate::change::Change;
 use crate::domain::{
     DownloadEvent, Ecosystem, Grant, NewRelease, PackageRef, PackageState, Release,
@@ -19,7 +19,7 @@ struct ReleaseRow {
     blob_sha256: String,
     size: i64,
     published_at: i64,
-    yanked: bool,
+    yanked: i64,
 }
 
 impl From<ReleaseRow> for Release {
@@ -30,7 +30,7 @@ impl From<ReleaseRow> for Release {
             blob_sha256: r.blob_sha256,
             size: r.size,
             published_at: Timestamp(r.published_at),
-            yanked: r.yanked,
+            yanked: r.yanked != 0,
         }
     }
 }
@@ -58,7 +58,7 @@ struct DownloadRow {
     client_ip: Option<String>,
 }
 
-impl SqliteDb {
+impl Db {
     pub async fn package_state(
         &self,
         seller: SellerId,
@@ -66,7 +66,7 @@ impl SqliteDb {
         name: &str,
     ) -> Result<Option<PackageState>> {
         let row: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT id, created_at FROM packages WHERE seller_id = ? AND ecosystem = ? AND name = ?",
+            "SELECT id, created_at FROM packages WHERE seller_id = $1 AND ecosystem = $2 AND name = $3",
         )
         .bind(seller.0)
         .bind(ecosystem.as_str())
@@ -77,13 +77,13 @@ impl SqliteDb {
             return Ok(None);
         };
         let releases: Vec<ReleaseRow> = sqlx::query_as(&format!(
-            "SELECT {RELEASE_COLUMNS} FROM releases WHERE package_id = ? ORDER BY published_at, id"
+            "SELECT {RELEASE_COLUMNS} FROM releases WHERE package_id = $1 ORDER BY published_at, id"
         ))
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
         let dist_tags: Vec<(String, String)> =
-            sqlx::query_as("SELECT tag, version FROM dist_tags WHERE package_id = ? ORDER BY tag")
+            sqlx::query_as("SELECT tag, version FROM dist_tags WHERE package_id = $1 ORDER BY tag")
                 .bind(id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -105,7 +105,7 @@ impl SqliteDb {
              JOIN products p ON p.id = e.product_id
              JOIN orgs o ON o.id = e.org_id
              JOIN product_packages pp ON pp.product_id = e.product_id
-             WHERE e.org_id = ? AND pp.package_id = ?",
+             WHERE e.org_id = $1 AND pp.package_id = $2",
         )
         .bind(org.0)
         .bind(package.0)
@@ -135,7 +135,7 @@ impl SqliteDb {
         let package_id = ensure_package(&mut tx, release.seller_id, &package, at.0).await?;
         let row: ReleaseRow = sqlx::query_as(&format!(
             "INSERT INTO releases (package_id, version, blob_sha256, size, metadata, published_at)
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING {RELEASE_COLUMNS}"
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {RELEASE_COLUMNS}"
         ))
         .bind(package_id)
         .bind(&release.version)
@@ -156,7 +156,12 @@ impl SqliteDb {
         for (tag, version) in &release.dist_tags {
             upsert_tag(&mut tx, package_id, tag, version).await?;
         }
-        log_change(&mut tx, Change::Package(PackageId(package_id))).await?;
+        log_change(
+            &mut tx,
+            self.backend,
+            Change::Package(PackageId(package_id)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(row.into())
     }
@@ -167,7 +172,7 @@ impl SqliteDb {
         package: PackageId,
     ) -> Result<Vec<(ReleaseId, serde_json::Value)>> {
         let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, metadata FROM releases WHERE package_id = ?")
+            sqlx::query_as("SELECT id, metadata FROM releases WHERE package_id = $1")
                 .bind(package.0)
                 .fetch_all(&self.pool)
                 .await?;
@@ -183,21 +188,21 @@ impl SqliteDb {
     pub async fn set_dist_tag(&self, package: PackageId, tag: &str, version: &str) -> Result<()> {
         let mut tx = self.write().await?;
         upsert_tag(&mut tx, package.0, tag, version).await?;
-        log_change(&mut tx, Change::Package(package)).await?;
+        log_change(&mut tx, self.backend, Change::Package(package)).await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn remove_dist_tag(&self, package: PackageId, tag: &str) -> Result<bool> {
         let mut tx = self.write().await?;
-        let removed = sqlx::query("DELETE FROM dist_tags WHERE package_id = ? AND tag = ?")
+        let removed = sqlx::query("DELETE FROM dist_tags WHERE package_id = $1 AND tag = $2")
             .bind(package.0)
             .bind(tag)
             .execute(&mut *tx)
             .await?
             .rows_affected()
             > 0;
-        log_change(&mut tx, Change::Package(package)).await?;
+        log_change(&mut tx, self.backend, Change::Package(package)).await?;
         tx.commit().await?;
         Ok(removed)
     }
@@ -205,7 +210,7 @@ impl SqliteDb {
     pub async fn record_download(&self, event: &DownloadEvent) -> Result<()> {
         sqlx::query(
             "INSERT INTO download_events (release_id, org_id, seat_id, token_id, at, client_ip)
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(event.release_id.0)
         .bind(event.org_id.map(|o| o.0))
@@ -224,8 +229,8 @@ impl SqliteDb {
              FROM download_events d
              JOIN releases r ON r.id = d.release_id
              JOIN packages p ON p.id = r.package_id
-             WHERE p.seller_id = ?
-             ORDER BY d.at DESC, d.id DESC LIMIT ?",
+             WHERE p.seller_id = $1
+             ORDER BY d.at DESC, d.id DESC LIMIT $2",
         )
         .bind(seller.0)
         .bind(limit)
@@ -249,7 +254,7 @@ impl SqliteDb {
 
 async fn upsert_tag(tx: &mut super::Tx, package: i64, tag: &str, version: &str) -> Result<()> {
     sqlx::query(
-        "INSERT INTO dist_tags (package_id, tag, version) VALUES (?, ?, ?)
+        "INSERT INTO dist_tags (package_id, tag, version) VALUES ($1, $2, $3)
          ON CONFLICT (package_id, tag) DO UPDATE SET version = excluded.version",
     )
     .bind(package)
