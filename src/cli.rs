@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use tollgate_registry::domain::{PackageRef, VersionRule};
@@ -19,7 +20,9 @@ pub struct Cli {
     /// Database URL; a path or `sqlite:` URL means SQLite. Default: `<data>/tollgate.db`.
     #[arg(long, global = true, env = "TOLLGATE_DATABASE_URL")]
     pub database_url: Option<String>,
-    /// Package store: a path or `file:///path`. Default: the data directory.
+    /// Package store: a path, `file:///path`, or `s3://bucket/prefix` (with TOLLGATE_S3_ENDPOINT,
+    /// TOLLGATE_S3_PATH_STYLE, TOLLGATE_S3_REGION and the AWS credential variables).
+    /// Default: the data directory.
     #[arg(long, global = true, env = "TOLLGATE_STORE")]
     pub store: Option<String>,
     /// Print machine-readable JSON instead of text.
@@ -53,6 +56,12 @@ pub enum Command {
     /// Manage an org's seats.
     #[command(subcommand)]
     Seat(SeatCmd),
+    /// Remove stored blobs that no release references (left by interrupted publishes).
+    Gc {
+        /// Only blobs older than this (e.g. `30m`, `1h`, `0s`), so publishes in flight are safe.
+        #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+        grace: Duration,
+    },
     /// List recent download events of a seller.
     Downloads {
         #[arg(long, env = "TOLLGATE_SELLER")]

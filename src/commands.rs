@@ -5,10 +5,10 @@ use anyhow::{Context as _, anyhow, bail};
 use serde::Serialize;
 use serde_json::json;
 use tollgate_registry::Registry;
-use tollgate_registry::db::Db;
+use tollgate_registry::db::{Db, redact_url};
 use tollgate_registry::domain::{NewToken, TokenKind};
 use tollgate_registry::ids::TokenId;
-use tollgate_registry::store::{FsStore, Store};
+use tollgate_registry::store::Store;
 use tollgate_registry::time::Timestamp;
 use tollgate_registry::token;
 
@@ -30,15 +30,21 @@ impl Context {
             Some(url) => url.clone(),
             None => cli.data.join("tollgate.db").display().to_string(),
         };
-        let db = Db::connect(&db_url)
-            .await
-            .with_context(|| format!("cannot open the database {db_url}"))?;
-        let store_path = match &cli.store {
-            Some(s) => s.strip_prefix("file://").unwrap_or(s).into(),
-            None => cli.data.clone(),
+        let db = Db::connect(&db_url).await.with_context(|| {
+            format!(
+                "cannot open the database {} (TOLLGATE_DATABASE_URL / --database-url)",
+                redact_url(&db_url)
+            )
+        })?;
+        let spec = match &cli.store {
+            Some(s) => s.clone(),
+            None => cli.data.display().to_string(),
         };
+        let store = Store::connect(&spec).await.with_context(|| {
+            format!("cannot open the package store {spec} (TOLLGATE_STORE / --store)")
+        })?;
         Ok(Self {
-            registry: Registry::open(db, Store::Fs(FsStore::new(store_path))).await?,
+            registry: Registry::open(db, store).await?,
             json: cli.json,
         })
     }
@@ -70,6 +76,18 @@ pub async fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Grant(args) => grant(ctx, args).await,
         Command::Token(cmd) => token_cmd(ctx, cmd).await,
         Command::Seat(cmd) => seat(ctx, cmd).await,
+        Command::Gc { grace } => {
+            let report = ctx.registry.collect_garbage(grace).await?;
+            ctx.print(&report, || {
+                format!(
+                    "removed {} orphan blob(s); kept {} referenced; {} orphan(s) younger than {}",
+                    report.removed,
+                    report.kept,
+                    report.too_young,
+                    humantime::format_duration(grace)
+                )
+            })
+        }
         Command::Downloads { seller, limit } => {
             let seller = ctx.db().seller(&seller).await?;
             let events = ctx.db().downloads(seller.id, limit).await?;

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod ops;
 mod server;
 
 use clap::Parser;

@@ -1,17 +1,14 @@
-//! `tollgate serve`: assembles the router (health, one nest per protocol), logs every request
-//! with an id, status and latency (never a token), and prints the bound address.
+//! `tollgate serve`: assembles the router (operations endpoints, one nest per protocol), and
+//! prints the bound address.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use axum::Router;
-use axum::extract::Request;
-use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::middleware;
 use axum::routing::get;
 use tollgate_npm::{NpmConfig, NpmState};
-use tracing::Instrument;
+
+use crate::ops::{self, Ops};
 
 use crate::cli::ServeArgs;
 use crate::commands::Context;
@@ -34,10 +31,14 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
             max_publish_bytes: args.max_upload_mb.saturating_mul(1024 * 1024) / 3 * 4 + 64 * 1024,
         },
     );
+    let ops = Ops::new(registry.clone());
     let app = Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .with_state(ops.clone())
         .nest("/{seller}/npm", tollgate_npm::router(npm))
-        .layer(middleware::from_fn(log_request));
+        .layer(middleware::from_fn_with_state(ops, ops::observe));
     if registry.db().sellers().await?.is_empty() {
         println!(
             "no seller yet: create one with\n  tollgate seller create acme --name \"Acme Inc\" --email you@example.com"
@@ -68,25 +69,4 @@ async fn shutdown() {
         _ = tokio::signal::ctrl_c() => {}
         () = term => {}
     }
-}
-
-static REQUEST_ID: AtomicU64 = AtomicU64::new(1);
-
-/// One line per request: id, method, path, status, latency. Headers (and so tokens) are never
-/// logged; paths carry no secrets.
-async fn log_request(req: Request, next: Next) -> Response {
-    let id = REQUEST_ID.fetch_add(1, Ordering::Relaxed);
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let started = Instant::now();
-    let span = tracing::info_span!("request", id);
-    let response = next.run(req).instrument(span.clone()).await;
-    let status = response.status().as_u16();
-    let micros = started.elapsed().as_micros() as u64;
-    if status >= 500 {
-        tracing::error!(parent: &span, %method, %path, status, micros, "request");
-    } else {
-        tracing::info!(parent: &span, %method, %path, status, micros, "request");
-    }
-    response
 }

@@ -9,6 +9,8 @@ use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use crate::metrics::CacheCounters;
+
 /// Counts applied changes; shared by every cache of one server.
 #[derive(Debug, Clone, Default)]
 pub struct Generation(Arc<AtomicU64>);
@@ -29,14 +31,16 @@ pub struct Cache<K, V> {
     generation: Generation,
     cap: usize,
     map: RwLock<HashMap<K, V>>,
+    counters: CacheCounters,
 }
 
 impl<K: Eq + Hash + Send + 'static, V: Clone + Send + 'static> Cache<K, V> {
-    pub fn new(generation: Generation, cap: usize) -> Self {
+    pub fn new(generation: Generation, cap: usize, counters: CacheCounters) -> Self {
         Self {
             generation,
             cap,
             map: RwLock::new(HashMap::new()),
+            counters,
         }
     }
 
@@ -46,11 +50,19 @@ impl<K: Eq + Hash + Send + 'static, V: Clone + Send + 'static> Cache<K, V> {
     }
 
     pub fn get(&self, key: &K) -> Option<V> {
-        self.map
+        let found = self
+            .map
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(key)
-            .cloned()
+            .cloned();
+        let counter = if found.is_some() {
+            &self.counters.hits
+        } else {
+            &self.counters.misses
+        };
+        counter.inc();
+        found
     }
 
     pub fn insert(&self, key: K, value: V, computed_at: u64) {
@@ -107,7 +119,7 @@ mod tests {
     #[test]
     fn an_insert_racing_a_change_is_dropped() {
         let generation = Generation::default();
-        let cache = Cache::new(generation.clone(), 10);
+        let cache = Cache::new(generation.clone(), 10, CacheCounters::default());
         let before = cache.generation();
         cache.insert("k", 1, before);
         assert_eq!(cache.get(&"k"), Some(1));
@@ -123,7 +135,7 @@ mod tests {
 
     #[test]
     fn invalidation_is_scoped_and_size_is_bounded() {
-        let cache = Cache::new(Generation::default(), 3);
+        let cache = Cache::new(Generation::default(), 3, CacheCounters::default());
         let at = cache.generation();
         for i in 0..3 {
             cache.insert(i, i * 10, at);

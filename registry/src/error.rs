@@ -21,11 +21,30 @@ pub enum Error {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("storage error: {0}")]
     Io(#[from] std::io::Error),
+    /// The package store (S3) failed or cannot be reached; the message names the bucket/endpoint.
+    #[error("{0}")]
+    Store(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The database (or store) cannot be reached right now: clients should retry (503), and
+    /// the server recovers by itself when it is back.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Database(e) => matches!(
+                e,
+                sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Io(_)
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::WorkerCrashed
+            ),
+            _ => false,
+        }
+    }
+
     /// Maps a unique-constraint violation to [`Error::Conflict`] in one place, so every backend
     /// reports "already exists" the same way.
     pub(crate) fn from_db(err: sqlx::Error, conflict: impl FnOnce() -> String) -> Self {

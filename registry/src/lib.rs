@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod ids;
+pub mod metrics;
 pub mod registry;
 pub mod store;
 pub mod time;

@@ -7,6 +7,8 @@
 //! helper, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -30,7 +32,10 @@ pub fn tollgate_bin() -> &'static str {
 /// A running `tollgate serve` with its own data directory. Killed on drop.
 pub struct Server {
     child: Child,
-    data: TempDir,
+    /// Shared with replicas started from this server.
+    data: Arc<TempDir>,
+    /// Backend settings (`TOLLGATE_DATABASE_URL`, `TOLLGATE_STORE`, …) for the server and CLI.
+    env: Vec<(String, String)>,
     url: String,
     log: Arc<Mutex<String>>,
 }
@@ -48,7 +53,32 @@ impl Server {
             .prefix("tollgate-e2e-")
             .tempdir()
             .expect("create temp data dir");
-        let mut cmd = tollgate_command(data.path());
+        Self::spawn(Arc::new(data), backend_env(), extra)
+    }
+
+    /// A second server on the same database and store (a replica behind a load balancer).
+    pub fn replica(&self) -> Server {
+        Self::spawn(Arc::clone(&self.data), self.env.clone(), &[])
+    }
+
+    /// Kills the server at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same data (after [`Server::kill`]); the port may change.
+    pub fn restart(&mut self) {
+        self.kill();
+        let mut again = Self::spawn(Arc::clone(&self.data), self.env.clone(), &[]);
+        std::mem::swap(&mut self.child, &mut again.child);
+        std::mem::swap(&mut self.url, &mut again.url);
+        std::mem::swap(&mut self.log, &mut again.log);
+        // `again` now holds the dead process; dropping it only reaps it.
+    }
+
+    fn spawn(data: Arc<TempDir>, env: Vec<(String, String)>, extra: &[&str]) -> Server {
+        let mut cmd = tollgate_command(data.path(), &env);
         cmd.args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdin(Stdio::null())
@@ -104,6 +134,7 @@ impl Server {
         Server {
             child,
             data,
+            env,
             url,
             log,
         }
@@ -131,7 +162,7 @@ impl Server {
 
     /// Runs `tollgate --data <dir> ARGS…` and returns its raw output.
     pub fn try_cli(&self, args: &[&str]) -> Output {
-        tollgate_command(self.data.path())
+        tollgate_command(self.data.path(), &self.env)
             .args(args)
             .stdin(Stdio::null())
             .output()
@@ -303,15 +334,60 @@ pub struct Token {
 
 /// `tollgate --data DIR` with inherited `TOLLGATE_*` variables removed so the caller's shell
 /// can't change what the test sees.
-fn tollgate_command(data: &Path) -> Command {
+fn tollgate_command(data: &Path, env: &[(String, String)]) -> Command {
     let mut cmd = Command::new(tollgate_bin());
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("TOLLGATE_") {
             cmd.env_remove(&k);
         }
     }
-    cmd.arg("--data").arg(data);
+    cmd.arg("--data").arg(data).envs(env.iter().cloned());
     cmd
+}
+
+/// The database and store the servers of this run use. SQLite and the data folder by default;
+/// with `TOLLGATE_E2E_BACKEND=postgres-s3` (set by `.ci/run` for a second pass) a fresh
+/// PostgreSQL database per server from `TOLLGATE_TEST_POSTGRES_URL` and a fresh prefix in the
+/// `tollgate-e2e` bucket at `TOLLGATE_TEST_S3_ENDPOINT`.
+pub fn backend_env() -> Vec<(String, String)> {
+    let backend = std::env::var("TOLLGATE_E2E_BACKEND").unwrap_or_default();
+    let mut env = Vec::new();
+    if backend.contains("postgres") {
+        let url = std::env::var("TOLLGATE_TEST_POSTGRES_URL")
+            .expect("TOLLGATE_E2E_BACKEND=postgres… needs TOLLGATE_TEST_POSTGRES_URL");
+        let name = format!("tge2e_{}", unique_suffix());
+        let out = Command::new("psql")
+            .args([url.as_str(), "-qc", &format!("CREATE DATABASE {name}")])
+            .output()
+            .expect("run psql");
+        assert!(out.status.success(), "CREATE DATABASE failed: {out:?}");
+        let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
+        env.push(("TOLLGATE_DATABASE_URL".into(), format!("{base}/{name}")));
+    }
+    if backend.contains("s3") {
+        let endpoint = std::env::var("TOLLGATE_TEST_S3_ENDPOINT")
+            .expect("TOLLGATE_E2E_BACKEND=…s3 needs TOLLGATE_TEST_S3_ENDPOINT");
+        env.push((
+            "TOLLGATE_STORE".into(),
+            format!("s3://tollgate-e2e/{}", unique_suffix()),
+        ));
+        env.push(("TOLLGATE_S3_ENDPOINT".into(), endpoint));
+        env.push(("TOLLGATE_S3_PATH_STYLE".into(), "true".into()));
+    }
+    env
+}
+
+fn unique_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "{}_{}_{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 fn append(log: &Mutex<String>, stream: &str, line: &str) {
@@ -404,4 +480,37 @@ pub fn write_file(dir: &Path, rel: &str, contents: &str) -> PathBuf {
     }
     std::fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     path
+}
+
+/// The body `npm publish` sends for `name@version` with tarball bytes `tgz` (digests omitted:
+/// the server computes them), for tests that publish without the npm CLI.
+pub fn npm_publish_body(name: &str, version: &str, tgz: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD.encode(tgz);
+    serde_json::to_vec(&serde_json::json!({
+        "_id": name, "name": name, "dist-tags": {"latest": version},
+        "versions": {version: {"name": name, "version": version}},
+        "_attachments": {format!("{name}-{version}.tgz"): {
+            "content_type": "application/octet-stream", "data": data, "length": tgz.len()}}
+    }))
+    .expect("publish body")
+}
+
+/// Deterministic pseudo-random bytes that start like a gzip file (the registry checks the magic).
+pub fn fake_tgz(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = vec![0x1f, 0x8b, 8, 0];
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len.max(4));
+    out
+}
+
+/// `npm:{name}` packument URL path segment: `@scope/name` → `@scope%2fname`.
+pub fn npm_escape(name: &str) -> String {
+    name.replace('/', "%2f")
 }

@@ -36,6 +36,13 @@ impl From<Error> for NpmError {
             // npm's own wording for an existing version is a 403 (a 409 makes it retry).
             Error::Conflict(m) | Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),
             Error::Invalid(m) => Self::bad_request(m),
+            other if other.is_unavailable() => {
+                tracing::error!(error = %other, "npm request failed: backend unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the registry's database is unavailable right now; try again in a moment",
+                )
+            }
             other => {
                 tracing::error!(error = %other, "npm request failed");
                 Self::new(

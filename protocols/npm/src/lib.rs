@@ -56,7 +56,11 @@ impl std::ops::Deref for NpmState {
 
 impl NpmState {
     pub fn new(registry: Registry, config: NpmConfig) -> Self {
-        let rendered = Arc::new(Cache::new(registry.generation().clone(), 100_000));
+        let rendered = Arc::new(Cache::new(
+            registry.generation().clone(),
+            100_000,
+            registry.metrics().cache("npm_packuments"),
+        ));
         let cache = Arc::clone(&rendered);
         // A rendered packument depends on its package's releases and tags only: who may see
         // which versions is part of the key.

@@ -162,7 +162,13 @@ pub async fn tarball(ctx: &Ctx<'_>, name: &str, file: &str) -> Result<Response, 
         .await?;
     ctx.state
         .registry
-        .record_download(&caller, release, name, ctx.client_ip.clone())
+        .record_download(
+            &caller,
+            Ecosystem::Npm,
+            release,
+            name,
+            ctx.client_ip.clone(),
+        )
         .await;
     let headers = [
         (

@@ -38,6 +38,24 @@ impl Backend {
     }
 }
 
+/// `url` with any password replaced by `***`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            if userinfo.contains(':') {
+                format!("{scheme}://{user}:***@{host}")
+            } else {
+                url.to_owned()
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
 /// The PostgreSQL channel every change is announced on (the payload is its sequence number).
 pub const CHANGES_CHANNEL: &str = "tollgate_changes";
 
@@ -66,7 +84,7 @@ impl Db {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
             })
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(3))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -185,5 +203,28 @@ fn not_found(what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error {
     move |e| match e {
         sqlx::Error::RowNotFound => Error::NotFound(what),
         other => Error::Database(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(
+            redact_url("postgres://tg:s3cret@db:5432/tg"),
+            "postgres://tg:***@db:5432/tg"
+        );
+        assert_eq!(redact_url("postgres://tg@db/tg"), "postgres://tg@db/tg");
+        assert_eq!(redact_url("./data/tollgate.db"), "./data/tollgate.db");
+    }
+
+    #[test]
+    fn backend_follows_the_url() {
+        assert_eq!(Backend::of("postgres://x/y"), Backend::Postgres);
+        assert_eq!(Backend::of("postgresql://x/y"), Backend::Postgres);
+        assert_eq!(Backend::of("sqlite:data.db"), Backend::Sqlite);
+        assert_eq!(Backend::of("./data/tollgate.db"), Backend::Sqlite);
     }
 }

@@ -185,6 +185,14 @@ impl Db {
             .collect()
     }
 
+    /// Every blob some release points at (for `tollgate gc`).
+    pub async fn referenced_blobs(&self) -> Result<std::collections::HashSet<String>> {
+        let rows: Vec<String> = sqlx::query_scalar("SELECT DISTINCT blob_sha256 FROM releases")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     pub async fn set_dist_tag(&self, package: PackageId, tag: &str, version: &str) -> Result<()> {
         let mut tx = self.write().await?;
         upsert_tag(&mut tx, package.0, tag, version).await?;

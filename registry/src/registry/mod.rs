@@ -3,6 +3,7 @@
 //! change log (see `changes`), so a revoke made anywhere is seen within one poll period.
 
 mod changes;
+mod gc;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
@@ -15,12 +16,14 @@ use crate::domain::{
     TokenKind, TokenRecord,
 };
 use crate::ids::{OrgId, PackageId, SellerId};
+use crate::metrics::CoreMetrics;
 use crate::store::Store;
 use crate::time::Timestamp;
 use crate::token;
 use crate::{Error, Result};
 
 pub use changes::{CHANGE_POLL, Listener};
+pub use gc::GcReport;
 
 const CACHE_CAP: usize = 100_000;
 
@@ -31,6 +34,7 @@ struct Inner {
     db: Db,
     store: Store,
     generation: Generation,
+    metrics: CoreMetrics,
     sellers: Cache<String, Arc<Seller>>,
     tokens: Cache<String, Arc<TokenRecord>>,
     /// `None` caches "no such package" until any package changes.
@@ -69,12 +73,14 @@ impl Registry {
     /// A registry whose caches start in sync with the database's change log.
     pub async fn open(db: Db, store: Store) -> Result<Self> {
         let generation = Generation::default();
+        let metrics = CoreMetrics::default();
         let applied = db.last_change().await?;
         Ok(Self(Arc::new(Inner {
-            sellers: Cache::new(generation.clone(), CACHE_CAP),
-            tokens: Cache::new(generation.clone(), CACHE_CAP),
-            packages: Cache::new(generation.clone(), CACHE_CAP),
-            grants: Cache::new(generation.clone(), CACHE_CAP),
+            sellers: Cache::new(generation.clone(), CACHE_CAP, metrics.cache("sellers")),
+            tokens: Cache::new(generation.clone(), CACHE_CAP, metrics.cache("tokens")),
+            packages: Cache::new(generation.clone(), CACHE_CAP, metrics.cache("packages")),
+            grants: Cache::new(generation.clone(), CACHE_CAP, metrics.cache("grants")),
+            metrics,
             applied: AtomicI64::new(applied),
             catching_up: tokio::sync::Mutex::new(()),
             listeners: std::sync::RwLock::new(Vec::new()),
@@ -90,6 +96,11 @@ impl Registry {
 
     pub fn store(&self) -> &Store {
         &self.0.store
+    }
+
+    /// The core's counters; protocol crates add their caches' counters here.
+    pub fn metrics(&self) -> &CoreMetrics {
+        &self.0.metrics
     }
 
     /// The generation protocol crates build their own caches on (see `cache`).
@@ -276,6 +287,7 @@ impl Registry {
     pub async fn record_download(
         &self,
         caller: &Caller,
+        ecosystem: Ecosystem,
         release: &Release,
         package: &str,
         ip: Option<String>,
@@ -291,6 +303,9 @@ impl Registry {
             at: Timestamp::now(),
             client_ip: ip,
         };
+        self.0
+            .metrics
+            .download(ecosystem.as_str(), release.size.max(0) as u64);
         if let Err(e) = self.0.db.record_download(&event).await {
             tracing::error!(error = %e, release = %release.id, "could not record a download");
         }

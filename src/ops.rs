@@ -1,0 +1,150 @@
+//! Operations endpoints and the request middleware: `/healthz` (the process is up), `/readyz`
+//! (database and store answer), `/metrics` (Prometheus/OpenMetrics text), and one log line plus
+//! metrics per request (never a header, so never a token).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry as Prometheus;
+use tollgate_registry::Registry;
+use tracing::Instrument;
+
+type Labels = Vec<(String, String)>;
+
+/// HTTP metrics and the Prometheus registry that renders them with the core's.
+#[derive(Clone)]
+pub struct Ops {
+    registry: Registry,
+    prometheus: Arc<Prometheus>,
+    requests: Family<Labels, Counter>,
+    latency: Family<Labels, Histogram>,
+}
+
+impl Ops {
+    pub fn new(registry: Registry) -> Self {
+        let requests = Family::<Labels, Counter>::default();
+        let latency = Family::<Labels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
+        });
+        let mut prometheus = Prometheus::default();
+        prometheus.register(
+            "tollgate_http_requests",
+            "HTTP requests by protocol and status",
+            requests.clone(),
+        );
+        prometheus.register(
+            "tollgate_http_request_duration_seconds",
+            "Time to the response head, by protocol",
+            latency.clone(),
+        );
+        registry.metrics().register(&mut prometheus);
+        Self {
+            registry,
+            prometheus: Arc::new(prometheus),
+            requests,
+            latency,
+        }
+    }
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// 200 when the database and the store both answer, else 503 naming what is down.
+pub async fn readyz(State(ops): State<Ops>) -> Response {
+    let db = ops.registry.db().ping().await;
+    let store = ops.registry.store().ping().await;
+    match (db, store) {
+        (Ok(()), Ok(())) => (StatusCode::OK, "ready").into_response(),
+        (db, store) => {
+            let mut down = Vec::new();
+            if let Err(e) = db {
+                down.push(format!("database: {e}"));
+            }
+            if let Err(e) = store {
+                down.push(format!("store: {e}"));
+            }
+            (StatusCode::SERVICE_UNAVAILABLE, down.join("\n")).into_response()
+        }
+    }
+}
+
+pub async fn metrics(State(ops): State<Ops>) -> Response {
+    let mut text = String::new();
+    if encode(&mut text, &ops.prometheus).is_err() {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+static REQUEST_ID: AtomicU64 = AtomicU64::new(1);
+
+/// One line per request (id, method, path, status, latency) and its metrics.
+pub async fn observe(State(ops): State<Ops>, req: Request, next: Next) -> Response {
+    let id = REQUEST_ID.fetch_add(1, Ordering::Relaxed);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let started = Instant::now();
+    let span = tracing::info_span!("request", id);
+    let response = next.run(req).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let protocol = protocol_of(&path);
+    ops.requests
+        .get_or_create(&vec![
+            ("protocol".to_owned(), protocol.to_owned()),
+            ("status".to_owned(), status.to_string()),
+        ])
+        .inc();
+    ops.latency
+        .get_or_create(&vec![("protocol".to_owned(), protocol.to_owned())])
+        .observe(elapsed.as_secs_f64());
+    let micros = elapsed.as_micros() as u64;
+    if status >= 500 {
+        tracing::error!(parent: &span, %method, %path, status, micros, "request");
+    } else {
+        tracing::info!(parent: &span, %method, %path, status, micros, "request");
+    }
+    response
+}
+
+/// `/acme/npm/…` → `npm`; anything else (health, metrics) → `ops`.
+fn protocol_of(path: &str) -> &'static str {
+    match path.split('/').nth(2) {
+        Some("npm") => "npm",
+        Some("cargo") => "cargo",
+        Some("hex") => "hex",
+        Some("gems") => "rubygems",
+        _ => "ops",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::protocol_of;
+
+    #[test]
+    fn protocols_from_paths() {
+        assert_eq!(protocol_of("/acme/npm/@acme%2fui"), "npm");
+        assert_eq!(protocol_of("/acme/gems/versions"), "rubygems");
+        assert_eq!(protocol_of("/healthz"), "ops");
+        assert_eq!(protocol_of("/"), "ops");
+    }
+}
