@@ -25,6 +25,10 @@ pub struct Cli {
     /// Default: the data directory.
     #[arg(long, global = true, env = "TOLLGATE_STORE")]
     pub store: Option<String>,
+    /// Answer downloads from an S3 store with short-lived presigned redirects instead of
+    /// streaming them through the server.
+    #[arg(long, global = true, env = "TOLLGATE_S3_PRESIGN", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    pub s3_presign: bool,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true, env = "TOLLGATE_JSON")]
     pub json: bool,

@@ -8,6 +8,7 @@ use tollgate_registry::Registry;
 use tollgate_registry::db::{Db, redact_url};
 use tollgate_registry::domain::{NewToken, TokenKind};
 use tollgate_registry::ids::TokenId;
+use tollgate_registry::registry::Options;
 use tollgate_registry::store::Store;
 use tollgate_registry::time::Timestamp;
 use tollgate_registry::token;
@@ -44,7 +45,7 @@ impl Context {
             format!("cannot open the package store {spec} (TOLLGATE_STORE / --store)")
         })?;
         Ok(Self {
-            registry: Registry::open(db, store).await?,
+            registry: Registry::open(db, store, options(cli)).await?,
             json: cli.json,
         })
     }
@@ -61,6 +62,15 @@ impl Context {
             println!("{}", text());
         }
         Ok(())
+    }
+}
+
+/// Presigned downloads live for five minutes: long enough to start, short enough not to share.
+const PRESIGN_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+
+fn options(cli: &Cli) -> Options {
+    Options {
+        presign: cli.s3_presign.then_some(PRESIGN_TTL),
     }
 }
 

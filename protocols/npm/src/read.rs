@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tollgate_registry::access::{Access, Visibility};
 use tollgate_registry::domain::{Ecosystem, PackageState, Seller, TokenKind};
-use tollgate_registry::registry::{Caller, PackageAccess};
+use tollgate_registry::registry::{Caller, Delivery, PackageAccess};
 
 use crate::error::NpmError;
 use crate::name::{basename, validate};
@@ -154,12 +154,7 @@ pub async fn tarball(ctx: &Ctx<'_>, name: &str, file: &str) -> Result<Response, 
     if !access.allows(release.published_at) {
         return Err(denial(&access));
     }
-    let blob = ctx
-        .state
-        .registry
-        .store()
-        .open(&release.blob_sha256)
-        .await?;
+    let delivery = ctx.state.registry.deliver(release).await?;
     ctx.state
         .registry
         .record_download(
@@ -170,6 +165,15 @@ pub async fn tarball(ctx: &Ctx<'_>, name: &str, file: &str) -> Result<Response, 
             ctx.client_ip.clone(),
         )
         .await;
+    let blob = match delivery {
+        Delivery::Stream(blob) => blob,
+        Delivery::Redirect(url) => {
+            // npm follows it and drops its token for the other host.
+            return Ok(
+                (StatusCode::FOUND, [(header::LOCATION, header_value(&url))]).into_response(),
+            );
+        }
+    };
     let headers = [
         (
             header::CONTENT_TYPE,

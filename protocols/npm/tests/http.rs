@@ -32,7 +32,7 @@ impl TestApp {
         let db = Db::connect(&dir.path().join("t.db").display().to_string())
             .await
             .expect("db");
-        let registry = Registry::open(db, Store::Fs(FsStore::new(dir.path())))
+        let registry = Registry::open(db, Store::Fs(FsStore::new(dir.path())), Default::default())
             .await
             .expect("registry");
         let db = registry.db();

@@ -263,9 +263,12 @@ impl Db {
         source: &str,
     ) -> Result<Entitlement> {
         let mut tx = self.write().await?;
-        let row: EntitlementRow = sqlx::query_as(
+        // Only an org and a product of the same seller: nothing crosses sellers.
+        let row: Option<EntitlementRow> = sqlx::query_as(
             "INSERT INTO entitlements (org_id, product_id, starts_at, ends_at, rule, source, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             SELECT $1, $2, $3, $4, $5, $6, $7
+             WHERE EXISTS (SELECT 1 FROM orgs o JOIN products p ON p.seller_id = o.seller_id
+                           WHERE o.id = $1 AND p.id = $2)
              RETURNING id, org_id, product_id, starts_at, ends_at, rule, source",
         )
         .bind(org.0)
@@ -275,8 +278,11 @@ impl Db {
         .bind(rule.as_str())
         .bind(source)
         .bind(Timestamp::now().0)
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
+        let row = row.ok_or_else(|| {
+            Error::Invalid("the org and the product belong to different sellers".into())
+        })?;
         log_change(&mut tx, self.backend, Change::Org(org)).await?;
         tx.commit().await?;
         row.try_into()
@@ -295,7 +301,9 @@ impl Db {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        log_change(&mut tx, self.backend, Change::Org(org)).await?;
+        if done > 0 {
+            log_change(&mut tx, self.backend, Change::Org(org)).await?;
+        }
         tx.commit().await?;
         Ok(done)
     }
@@ -332,7 +340,7 @@ impl Db {
     pub async fn revoke_seat(&self, org: OrgId, email: &str, at: Timestamp) -> Result<Seat> {
         let mut tx = self.write().await?;
         let row: SeatRow = sqlx::query_as(&format!(
-            "UPDATE seats SET active = 0, revoked_at = $1 WHERE org_id = $2 AND email = $3
+            "UPDATE seats SET active = 0, revoked_at = COALESCE(revoked_at, $1) WHERE org_id = $2 AND email = $3
              RETURNING {SEAT_COLUMNS}"
         ))
         .bind(at.0)

@@ -56,6 +56,9 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// The advisory lock key that orders change-log writers on PostgreSQL ("tollgate" in ASCII).
+const CHANGE_LOG_LOCK: i64 = 0x746f_6c6c_6761_7465;
+
 /// The PostgreSQL channel every change is announced on (the payload is its sequence number).
 pub const CHANGES_CHANNEL: &str = "tollgate_changes";
 
@@ -181,7 +184,18 @@ impl Db {
 
 /// Records, inside the writing transaction, what it changed (see `change`). On PostgreSQL the
 /// change is also announced with NOTIFY, delivered to every replica when the transaction commits.
+///
+/// Readers follow the log by sequence number, so sequence order must be commit order: on
+/// PostgreSQL a transaction-scoped advisory lock, held from here to COMMIT, makes writers take
+/// their numbers one after the other (otherwise a reader could see N+1 commit before N and skip
+/// N forever). SQLite writers are serialised already.
 async fn log_change(tx: &mut Tx, backend: Backend, change: Change) -> Result<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(CHANGE_LOG_LOCK)
+            .execute(&mut **tx)
+            .await?;
+    }
     let seq: i64 =
         sqlx::query_scalar("INSERT INTO change_log (scope, at) VALUES ($1, $2) RETURNING seq")
             .bind(change.to_string())

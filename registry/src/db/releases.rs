@@ -172,7 +172,7 @@ impl Db {
         package: PackageId,
     ) -> Result<Vec<(ReleaseId, serde_json::Value)>> {
         let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, metadata FROM releases WHERE package_id = $1")
+            sqlx::query_as("SELECT id, metadata FROM releases WHERE package_id = $1 ORDER BY id")
                 .bind(package.0)
                 .fetch_all(&self.pool)
                 .await?;

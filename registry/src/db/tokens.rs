@@ -74,7 +74,8 @@ impl Db {
         .bind(packages)
         .bind(Timestamp::now().0)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(|e| Error::from_db(e, || format!("token `{}` already exists", token.id)))?;
         log_change(&mut tx, self.backend, Change::Tokens).await?;
         tx.commit().await?;
         Ok(())

@@ -33,6 +33,7 @@ pub struct Registry(Arc<Inner>);
 struct Inner {
     db: Db,
     store: Store,
+    options: Options,
     generation: Generation,
     metrics: CoreMetrics,
     sellers: Cache<String, Arc<Seller>>,
@@ -44,6 +45,22 @@ struct Inner {
     applied: AtomicI64,
     catching_up: tokio::sync::Mutex<()>,
     listeners: std::sync::RwLock<Vec<Listener>>,
+}
+
+/// Settings of the core that come from the server's configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Answer downloads with a presigned store URL valid this long, where the store can
+    /// (S3 with `TOLLGATE_S3_PRESIGN=1`); `None` streams every download through the server.
+    pub presign: Option<std::time::Duration>,
+}
+
+/// How a download's bytes reach the client.
+pub enum Delivery {
+    /// Streamed through this server.
+    Stream(crate::store::BlobStream),
+    /// Fetched by the client from this short-lived URL (a redirect).
+    Redirect(String),
 }
 
 /// An authenticated caller: a valid, unrevoked token of the seller whose URL was asked.
@@ -71,7 +88,7 @@ pub struct PackageAccess {
 
 impl Registry {
     /// A registry whose caches start in sync with the database's change log.
-    pub async fn open(db: Db, store: Store) -> Result<Self> {
+    pub async fn open(db: Db, store: Store, options: Options) -> Result<Self> {
         let generation = Generation::default();
         let metrics = CoreMetrics::default();
         let applied = db.last_change().await?;
@@ -86,6 +103,7 @@ impl Registry {
             listeners: std::sync::RwLock::new(Vec::new()),
             db,
             store,
+            options,
             generation,
         })))
     }
@@ -281,6 +299,23 @@ impl Registry {
         let removed = self.0.db.remove_dist_tag(package, tag).await?;
         self.catch_up().await;
         Ok(removed)
+    }
+
+    /// The bytes of `release`: a presigned redirect when configured and the store offers one,
+    /// else a stream (never read whole into memory).
+    pub async fn deliver(&self, release: &Release) -> Result<Delivery> {
+        if let Some(ttl) = self.0.options.presign
+            && let Some(url) = self
+                .0
+                .store
+                .presigned_get(&release.blob_sha256, ttl)
+                .await?
+        {
+            return Ok(Delivery::Redirect(url));
+        }
+        Ok(Delivery::Stream(
+            self.0.store.open(&release.blob_sha256).await?,
+        ))
     }
 
     /// Records who fetched `release`. Failures are logged, never shown to the client.
