@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio_util::io::ReaderStream;
 
-use super::{BlobStream, StoredBlob, blob_key};
+use super::{BlobStream, StoredBlob, blob_key, rand_suffix};
+use crate::time::Timestamp;
 use crate::{Error, Result};
 
 #[derive(Debug, Clone)]
@@ -89,15 +90,94 @@ impl FsStore {
     }
 }
 
+impl FsStore {
+    /// The folder exists (it is created if missing, as a first write would) and takes a file.
+    pub(super) async fn ping(&self) -> Result<()> {
+        let tmp_dir = self.root.join("tmp");
+        let probe = tmp_dir.join(format!("ping-{}", rand_suffix()));
+        let result = async {
+            tokio::fs::create_dir_all(&tmp_dir).await?;
+            tokio::fs::write(&probe, b"").await?;
+            tokio::fs::remove_file(&probe).await
+        }
+        .await;
+        result.map_err(|e| {
+            Error::Store(format!(
+                "the store folder {} is not writable: {e}",
+                self.root.display()
+            ))
+        })
+    }
+
+    /// Every `blobs/sha256/ab/cd/<hash>` file with its modification time; stray names are skipped.
+    pub(super) async fn list_blobs(&self) -> Result<Vec<(String, Timestamp)>> {
+        let mut out = Vec::new();
+        let top = self.root.join("blobs/sha256");
+        for first in read_dir_names(&top, true).await? {
+            for second in read_dir_names(&top.join(&first), true).await? {
+                let dir = top.join(&first).join(&second);
+                for name in read_dir_names(&dir, false).await? {
+                    if blob_key(&name).as_deref()
+                        != Some(format!("blobs/sha256/{first}/{second}/{name}").as_str())
+                    {
+                        continue;
+                    }
+                    let meta = match tokio::fs::metadata(dir.join(&name)).await {
+                        Ok(m) => m,
+                        // Deleted since it was listed.
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(e.into()),
+                    };
+                    let modified = meta
+                        .modified()
+                        .ok()
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .and_then(|d| i64::try_from(d.as_millis()).ok())
+                        .map_or_else(Timestamp::now, Timestamp);
+                    out.push((name, modified));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes a blob; an absent one is not an error.
+    pub(super) async fn delete_blob(&self, sha256: &str) -> Result<()> {
+        let key = blob_key(sha256)
+            .ok_or_else(|| Error::Invalid(format!("bad blob digest {sha256:?}")))?;
+        match tokio::fs::remove_file(self.root.join(key)).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// The names of the folders (`dirs`) or files in `dir` (none if it does not exist).
+async fn read_dir_names(dir: &Path, dirs: bool) -> Result<Vec<String>> {
+    let mut entries = match tokio::fs::read_dir(dir).await {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut names = Vec::new();
+    while let Some(entry) = entries.next_entry().await? {
+        if entry.file_type().await?.is_dir() != dirs {
+            continue;
+        }
+        if let Some(name) = entry.file_name().to_str() {
+            names.push(name.to_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
 async fn sync_dir(dir: Option<&Path>) -> Result<()> {
     if let Some(dir) = dir {
         tokio::fs::File::open(dir).await?.sync_all().await?;
     }
     Ok(())
-}
-
-fn rand_suffix() -> String {
-    hex::encode(rand::random::<[u8; 12]>())
 }
 
 #[cfg(test)]
@@ -139,5 +219,56 @@ mod tests {
             store.open("../etc/passwd").await,
             Err(Error::NotFound(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn ping_list_and_delete() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::Fs(FsStore::new(dir.path().join("store")));
+        assert!(store.list_blobs().await.expect("empty list").is_empty());
+        store
+            .ping()
+            .await
+            .expect("ping creates and writes the folder");
+        let before = crate::time::Timestamp::now();
+        let a = store.put_bytes(b"a").await.expect("put a");
+        let b = store.put_bytes(b"b").await.expect("put b");
+        std::fs::write(dir.path().join("store/blobs/sha256/stray"), b"x").expect("stray");
+        std::fs::create_dir(dir.path().join("store/blobs/sha256/aa/bb/cc")).ok();
+        let mut listed = store.list_blobs().await.expect("list");
+        listed.sort();
+        let mut want = vec![a.sha256.clone(), b.sha256.clone()];
+        want.sort();
+        assert_eq!(
+            listed.iter().map(|(h, _)| h.clone()).collect::<Vec<_>>(),
+            want
+        );
+        assert!(listed.iter().all(|(_, t)| t.0 >= before.0 - 2_000));
+        store.delete_blob(&a.sha256).await.expect("delete");
+        store.delete_blob(&a.sha256).await.expect("delete again");
+        assert!(matches!(
+            store.open(&a.sha256).await,
+            Err(Error::NotFound(_))
+        ));
+        assert_eq!(store.list_blobs().await.expect("list").len(), 1);
+        assert!(matches!(
+            store.delete_blob("../../etc/passwd").await,
+            Err(Error::Invalid(_))
+        ));
+        assert_eq!(
+            store
+                .presigned_get(&b.sha256, std::time::Duration::from_secs(60))
+                .await
+                .expect("presign"),
+            None
+        );
+
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"").expect("file");
+        let err = Store::Fs(FsStore::new(&file))
+            .ping()
+            .await
+            .expect_err("not a folder");
+        assert!(err.to_string().contains("not writable"), "{err}");
     }
 }
