@@ -41,9 +41,10 @@ impl Context {
             Some(s) => s.clone(),
             None => cli.data.display().to_string(),
         };
-        let store = Store::connect(&spec).await.with_context(|| {
-            format!("cannot open the package store {spec} (TOLLGATE_STORE / --store)")
-        })?;
+        // The store's own errors name TOLLGATE_STORE and what is wrong with it.
+        let store = Store::connect(&spec)
+            .await
+            .context("cannot open the package store")?;
         Ok(Self {
             registry: Registry::open(db, store, options(cli)).await?,
             json: cli.json,

@@ -62,8 +62,15 @@ pub async fn healthz() -> &'static str {
 
 /// 200 when the database and the store both answer, else 503 naming what is down.
 pub async fn readyz(State(ops): State<Ops>) -> Response {
-    let db = ops.registry.db().ping().await;
-    let store = ops.registry.store().ping().await;
+    // Probes have short timeouts: answer within two seconds whatever the backends do.
+    let limit = std::time::Duration::from_secs(2);
+    let timed_out = || tollgate_registry::Error::Store("no answer within 2 s".into());
+    let (db, store) = tokio::join!(
+        tokio::time::timeout(limit, ops.registry.db().ping()),
+        tokio::time::timeout(limit, ops.registry.store().ping()),
+    );
+    let db = db.unwrap_or_else(|_| Err(timed_out()));
+    let store = store.unwrap_or_else(|_| Err(timed_out()));
     match (db, store) {
         (Ok(()), Ok(())) => (StatusCode::OK, "ready").into_response(),
         (db, store) => {

@@ -41,6 +41,8 @@ impl Error {
                     | sqlx::Error::Tls(_)
                     | sqlx::Error::WorkerCrashed
             ),
+            // A store failure at run time (S3 unreachable, throttled): worth retrying.
+            Self::Store(_) => true,
             _ => false,
         }
     }
