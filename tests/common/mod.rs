@@ -56,6 +56,15 @@ impl Server {
         Self::spawn(Arc::new(data), backend_env(), extra)
     }
 
+    /// A server on explicitly given backend settings (e.g. a PostgreSQL the test controls).
+    pub fn start_on(env: Vec<(String, String)>) -> Server {
+        let data = tempfile::Builder::new()
+            .prefix("tollgate-e2e-")
+            .tempdir()
+            .expect("create temp data dir");
+        Self::spawn(Arc::new(data), env, &[])
+    }
+
     /// A second server on the same database and store (a replica behind a load balancer).
     pub fn replica(&self) -> Server {
         Self::spawn(Arc::clone(&self.data), self.env.clone(), &[])
@@ -334,7 +343,7 @@ pub struct Token {
 
 /// `tollgate --data DIR` with inherited `TOLLGATE_*` variables removed so the caller's shell
 /// can't change what the test sees.
-fn tollgate_command(data: &Path, env: &[(String, String)]) -> Command {
+pub fn tollgate_command(data: &Path, env: &[(String, String)]) -> Command {
     let mut cmd = Command::new(tollgate_bin());
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("TOLLGATE_") {

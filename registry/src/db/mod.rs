@@ -13,7 +13,7 @@ mod tokens;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 use std::str::FromStr;
 
 use crate::change::Change;
@@ -82,6 +82,12 @@ impl Db {
             Backend::Sqlite => format!("sqlite://{url}?mode=rwc"),
         };
         let options = AnyConnectOptions::from_str(&url)?;
+        // One direct connection first: its error says why (refused, bad password, no such
+        // database), where the pool would only say that it timed out.
+        sqlx::AnyConnection::connect_with(&options)
+            .await?
+            .close()
+            .await?;
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 8,
