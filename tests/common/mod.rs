@@ -76,6 +76,15 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// Asks the server to stop (SIGTERM) and waits until it has exited; returns whether it
+    /// exited cleanly.
+    pub fn terminate(&mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "could not send SIGTERM");
+        self.child.wait().is_ok_and(|s| s.success())
+    }
+
     /// Starts the server again on the same data (after [`Server::kill`]); the port may change.
     pub fn restart(&mut self) {
         self.kill();
