@@ -6,6 +6,7 @@ pub mod access;
 pub mod cache;
 pub mod change;
 pub mod db;
+pub mod document;
 pub mod domain;
 pub mod error;
 pub mod ids;

@@ -19,13 +19,9 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use tollgate_registry::Registry;
-use tollgate_registry::access::Visibility;
-use tollgate_registry::cache::Cache;
-use tollgate_registry::change::Change;
-use tollgate_registry::ids::PackageId;
+use tollgate_registry::document::DocumentCache;
 
 use crate::error::NpmError;
-use crate::packument::Rendered;
 use crate::route::Route;
 
 /// Settings the npm endpoints need from the server.
@@ -43,8 +39,8 @@ pub struct NpmState(Arc<Inner>);
 pub struct Inner {
     registry: Registry,
     config: NpmConfig,
-    /// Rendered packuments per (package, what the caller may see, abbreviated?).
-    rendered: Arc<Cache<(PackageId, Visibility, bool), Rendered>>,
+    /// Rendered packuments per (package, what the caller may see, abbreviated or full).
+    packuments: DocumentCache,
 }
 
 impl std::ops::Deref for NpmState {
@@ -56,21 +52,8 @@ impl std::ops::Deref for NpmState {
 
 impl NpmState {
     pub fn new(registry: Registry, config: NpmConfig) -> Self {
-        let rendered = Arc::new(Cache::new(
-            registry.generation().clone(),
-            100_000,
-            registry.metrics().cache("npm_packuments"),
-        ));
-        let cache = Arc::clone(&rendered);
-        // A rendered packument depends on its package's releases and tags only: who may see
-        // which versions is part of the key.
-        registry.on_change(Arc::new(move |change: &Change| match change {
-            Change::Package(id) => cache.invalidate(|(pkg, _, _), _| pkg == id),
-            Change::All => cache.clear(),
-            Change::Org(_) | Change::Tokens => {}
-        }));
         Self(Arc::new(Inner {
-            rendered,
+            packuments: DocumentCache::new(&registry, "npm_packuments"),
             registry,
             config,
         }))

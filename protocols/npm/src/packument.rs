@@ -3,23 +3,13 @@
 
 use std::collections::HashMap;
 
-use bytes::Bytes;
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 use tollgate_registry::access::Visibility;
+use tollgate_registry::document::Document;
 use tollgate_registry::domain::{PackageState, Release};
 use tollgate_registry::ids::ReleaseId;
 
 use crate::name::basename;
-
-/// A rendered document and its ETag.
-#[derive(Debug, Clone)]
-pub struct Rendered {
-    pub body: Bytes,
-    pub etag: String,
-    /// How many versions it lists (zero: the caller may see none).
-    pub versions: usize,
-}
 
 /// Fields of a version that the abbreviated ("corgi") document keeps.
 const CORGI_FIELDS: &[&str] = &[
@@ -54,7 +44,7 @@ pub fn render(
     visibility: Visibility,
     tarball_base: &str,
     abbreviated: bool,
-) -> Rendered {
+) -> Document {
     let visible = visible_releases(pkg, visibility);
     let empty = Value::Object(Map::new());
     let mut versions = Map::new();
@@ -82,13 +72,7 @@ pub fn render(
         let latest = visible.last().and_then(|r| manifests.get(&r.id));
         add_full_fields(&mut doc, pkg, &visible, latest, &modified);
     }
-    let body = Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
-    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..16]));
-    Rendered {
-        body,
-        etag,
-        versions: visible.len(),
-    }
+    Document::new(serde_json::to_vec(&doc).unwrap_or_default(), visible.len())
 }
 
 /// The releases a caller with `visibility` may see, oldest first.
@@ -242,7 +226,7 @@ mod tests {
         }
     }
 
-    fn parse(r: &Rendered) -> Value {
+    fn parse(r: &Document) -> Value {
         serde_json::from_slice(&r.body).expect("json")
     }
 
@@ -256,7 +240,7 @@ mod tests {
             true,
         );
         let doc = parse(&r);
-        assert_eq!(r.versions, 3);
+        assert_eq!(r.entries, 3);
         let v = &doc["versions"]["1.0.0"];
         assert_eq!(
             v["dist"]["tarball"],
@@ -278,7 +262,7 @@ mod tests {
             false,
         );
         let doc = parse(&r);
-        assert_eq!(r.versions, 2);
+        assert_eq!(r.entries, 2);
         assert!(doc["versions"].get("2.0.0").is_none());
         assert!(doc["time"].get("2.0.0").is_none());
         // `latest` pointed at the hidden 2.0.0: it falls back to the best visible version.

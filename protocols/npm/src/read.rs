@@ -10,8 +10,9 @@ use tollgate_registry::registry::{Caller, Delivery, PackageAccess};
 
 use crate::error::NpmError;
 use crate::name::{basename, validate};
-use crate::packument::{self, Manifests, Rendered};
+use crate::packument::{self, Manifests};
 use crate::{NpmState, auth};
+use tollgate_registry::document::Document;
 
 const ABBREVIATED: &str = "application/vnd.npm.install-v1+json";
 
@@ -78,11 +79,11 @@ pub async fn packument(ctx: &Ctx<'_>, name: &str) -> Result<Response, NpmError> 
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains(ABBREVIATED));
-    let key = (pkg.id, vis, abbreviated);
+    let key = (pkg.id, vis, u8::from(abbreviated));
     let rendered = ctx
         .state
-        .rendered
-        .get_or_try_insert(key, || async {
+        .packuments
+        .get_or_render(key, || async {
             let manifests: Manifests = ctx
                 .state
                 .registry
@@ -95,7 +96,7 @@ pub async fn packument(ctx: &Ctx<'_>, name: &str) -> Result<Response, NpmError> 
             Ok::<_, NpmError>(packument::render(&pkg, &manifests, vis, &base, abbreviated))
         })
         .await?;
-    if rendered.versions == 0 {
+    if rendered.entries == 0 {
         return Err(denial(&access));
     }
     Ok(document(ctx.headers, &rendered, abbreviated, &access))
@@ -103,7 +104,7 @@ pub async fn packument(ctx: &Ctx<'_>, name: &str) -> Result<Response, NpmError> 
 
 fn document(
     headers: &HeaderMap,
-    rendered: &Rendered,
+    rendered: &Document,
     abbreviated: bool,
     access: &Access,
 ) -> Response {
@@ -123,10 +124,11 @@ fn document(
             HeaderValue::from_static("private, no-store"),
         );
     }
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == rendered.etag));
+    let matches = rendered.matches(
+        headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok()),
+    );
     if matches {
         return (StatusCode::NOT_MODIFIED, out).into_response();
     }

@@ -193,6 +193,41 @@ impl Db {
         Ok(rows.into_iter().collect())
     }
 
+    /// Marks a release yanked (or not); `Error::NotFound` if the version does not exist.
+    /// The bytes stay: existing lockfiles keep building.
+    pub async fn set_yanked(&self, package: PackageId, version: &str, yanked: bool) -> Result<()> {
+        let mut tx = self.write().await?;
+        let done =
+            sqlx::query("UPDATE releases SET yanked = $1 WHERE package_id = $2 AND version = $3")
+                .bind(i64::from(yanked))
+                .bind(package.0)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if done == 0 {
+            return Err(Error::NotFound(format!("version {version}")));
+        }
+        log_change(&mut tx, self.backend, Change::Package(package)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The names of a seller's packages in one ecosystem (search, name-collision checks).
+    pub async fn package_names(
+        &self,
+        seller: SellerId,
+        ecosystem: Ecosystem,
+    ) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT name FROM packages WHERE seller_id = $1 AND ecosystem = $2 ORDER BY name",
+        )
+        .bind(seller.0)
+        .bind(ecosystem.as_str())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn set_dist_tag(&self, package: PackageId, tag: &str, version: &str) -> Result<()> {
         let mut tx = self.write().await?;
         upsert_tag(&mut tx, package.0, tag, version).await?;

@@ -289,6 +289,26 @@ impl Registry {
         Ok(recorded)
     }
 
+    /// Yanks (or un-yanks) a version: hidden from new resolutions, still downloadable.
+    pub async fn set_yanked(
+        &self,
+        caller: &Caller,
+        package: &PackageRef,
+        version: &str,
+        yanked: bool,
+    ) -> Result<()> {
+        self.check_publish(caller, package)?;
+        let state = self
+            .0
+            .db
+            .package_state(caller.0.seller_id, package.ecosystem, &package.name)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("package {}", package.name)))?;
+        self.0.db.set_yanked(state.id, version, yanked).await?;
+        self.catch_up().await;
+        Ok(())
+    }
+
     pub async fn set_dist_tag(&self, package: PackageId, tag: &str, version: &str) -> Result<()> {
         self.0.db.set_dist_tag(package, tag, version).await?;
         self.catch_up().await;
