@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::middleware;
 use axum::routing::get;
+use tollgate_cargo::{CargoConfig, CargoState};
 use tollgate_npm::{NpmConfig, NpmState};
 
 use crate::ops::{self, Ops};
@@ -31,6 +32,14 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
             max_publish_bytes: args.max_upload_mb.saturating_mul(1024 * 1024) / 3 * 4 + 64 * 1024,
         },
     );
+    let max_publish_bytes = args.max_upload_mb.saturating_mul(1024 * 1024);
+    let cargo = CargoState::new(
+        registry.clone(),
+        CargoConfig {
+            public_url: public_url.clone(),
+            max_publish_bytes: max_publish_bytes + 1024 * 1024,
+        },
+    );
     let ops = Ops::new(registry.clone());
     let app = Router::new()
         .route("/healthz", get(ops::healthz))
@@ -38,6 +47,7 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
         .route("/metrics", get(ops::metrics))
         .with_state(ops.clone())
         .nest("/{seller}/npm", tollgate_npm::router(npm))
+        .nest("/{seller}/cargo", tollgate_cargo::router(cargo))
         .layer(middleware::from_fn_with_state(ops, ops::observe));
     if registry.db().sellers().await?.is_empty() {
         println!(

@@ -1,0 +1,71 @@
+//! Cargo's error envelope, `{"errors":[{"detail":"…"}]}`: cargo prints `detail` for API calls
+//! and the body of failed index or download requests.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tollgate_registry::Error;
+
+#[derive(Debug)]
+pub struct CargoError {
+    pub status: StatusCode,
+    pub detail: String,
+    /// `WWW-Authenticate: Cargo login_url="…"` on 401s: cargo shows the URL.
+    pub login_url: Option<String>,
+}
+
+impl CargoError {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            detail: detail.into(),
+            login_url: None,
+        }
+    }
+
+    pub fn not_found(what: impl std::fmt::Display) -> Self {
+        Self::new(StatusCode::NOT_FOUND, format!("{what} not found"))
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, detail)
+    }
+}
+
+impl From<Error> for CargoError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::NotFound(what) => Self::not_found(what),
+            Error::Conflict(m) => Self::new(StatusCode::CONFLICT, m),
+            Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),
+            Error::Invalid(m) => Self::bad_request(m),
+            other if other.is_unavailable() => {
+                tracing::error!(error = %other, "cargo request failed: backend unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the registry's database is unavailable right now; try again in a moment",
+                )
+            }
+            other => {
+                tracing::error!(error = %other, "cargo request failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal server error; it has been logged",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for CargoError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "errors": [{ "detail": self.detail }] });
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(url) = self.login_url
+            && let Ok(v) = HeaderValue::from_str(&format!("Cargo login_url=\"{url}\""))
+        {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        response
+    }
+}
