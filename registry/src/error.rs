@@ -56,3 +56,43 @@ impl Error {
         }
     }
 }
+
+/// How a protocol should answer an error: what the client may be told. Internal details are
+/// logged here (with the request's span) and never shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    NotFound(String),
+    Conflict(String),
+    Forbidden(String),
+    Invalid(String),
+    /// The database or store is down: retry later (503).
+    Unavailable,
+    /// A bug or an unexpected failure (500).
+    Internal,
+}
+
+/// What clients are told when the backends are down.
+pub const UNAVAILABLE: &str =
+    "the registry's database is unavailable right now; try again in a moment";
+/// What clients are told about an unexpected failure.
+pub const INTERNAL: &str = "internal server error; it has been logged";
+
+impl Error {
+    /// Sorts the error for a protocol's answer, logging what must not reach the client.
+    pub fn answer(self) -> Answer {
+        match self {
+            Self::NotFound(what) => Answer::NotFound(format!("{what} not found")),
+            Self::Conflict(m) => Answer::Conflict(m),
+            Self::Forbidden(m) => Answer::Forbidden(m),
+            Self::Invalid(m) => Answer::Invalid(m),
+            other if other.is_unavailable() => {
+                tracing::error!(error = %other, "backend unavailable");
+                Answer::Unavailable
+            }
+            other => {
+                tracing::error!(error = %other, "request failed");
+                Answer::Internal
+            }
+        }
+    }
+}

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tollgate_registry::Error;
+use tollgate_registry::error::{Answer, INTERNAL, UNAVAILABLE};
 
 #[derive(Debug)]
 pub struct CargoError {
@@ -34,25 +35,13 @@ impl CargoError {
 
 impl From<Error> for CargoError {
     fn from(e: Error) -> Self {
-        match e {
-            Error::NotFound(what) => Self::not_found(what),
-            Error::Conflict(m) => Self::new(StatusCode::CONFLICT, m),
-            Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),
-            Error::Invalid(m) => Self::bad_request(m),
-            other if other.is_unavailable() => {
-                tracing::error!(error = %other, "cargo request failed: backend unavailable");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the registry's database is unavailable right now; try again in a moment",
-                )
-            }
-            other => {
-                tracing::error!(error = %other, "cargo request failed");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal server error; it has been logged",
-                )
-            }
+        match e.answer() {
+            Answer::NotFound(m) => Self::new(StatusCode::NOT_FOUND, m),
+            Answer::Conflict(m) => Self::new(StatusCode::CONFLICT, m),
+            Answer::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),
+            Answer::Invalid(m) => Self::bad_request(m),
+            Answer::Unavailable => Self::new(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE),
+            Answer::Internal => Self::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL),
         }
     }
 }

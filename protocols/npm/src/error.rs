@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tollgate_registry::Error;
+use tollgate_registry::error::{Answer, INTERNAL, UNAVAILABLE};
 
 #[derive(Debug)]
 pub struct NpmError {
@@ -31,25 +32,13 @@ impl NpmError {
 
 impl From<Error> for NpmError {
     fn from(e: Error) -> Self {
-        match e {
-            Error::NotFound(_) => Self::not_found(),
+        match e.answer() {
+            Answer::NotFound(_) => Self::not_found(),
             // npm's own wording for an existing version is a 403 (a 409 makes it retry).
-            Error::Conflict(m) | Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),
-            Error::Invalid(m) => Self::bad_request(m),
-            other if other.is_unavailable() => {
-                tracing::error!(error = %other, "npm request failed: backend unavailable");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the registry's database is unavailable right now; try again in a moment",
-                )
-            }
-            other => {
-                tracing::error!(error = %other, "npm request failed");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal server error; it has been logged",
-                )
-            }
+            Answer::Conflict(m) | Answer::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),
+            Answer::Invalid(m) => Self::bad_request(m),
+            Answer::Unavailable => Self::new(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE),
+            Answer::Internal => Self::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL),
         }
     }
 }
