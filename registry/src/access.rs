@@ -70,20 +70,27 @@ pub fn evaluate(
     grants: &[Grant],
     now: Timestamp,
 ) -> Access {
-    // A revoked seat revokes its tokens too; name the seat, the cause a person recognises.
-    if token.kind == TokenKind::Seat && !token.seat_active {
-        return Access::Unauthenticated(format!(
-            "the seat of {} was revoked by the org's admin",
-            token.seat_email.as_deref().unwrap_or("this token")
-        ));
-    }
-    if token.revoked_at.is_some() {
-        return Access::Unauthenticated(format!("token {} was revoked", token.id));
+    if let Some(why) = revocation(token) {
+        return Access::Unauthenticated(why);
     }
     if token.kind == TokenKind::Publish {
         return publish_access(token, package);
     }
     grants_access(grants, now)
+}
+
+/// Why a token no longer authenticates (rule 1), if it does not: the sentence to show.
+pub fn revocation(token: &TokenRecord) -> Option<String> {
+    // A revoked seat revokes its tokens too; name the seat, the cause a person recognises.
+    if token.kind == TokenKind::Seat && !token.seat_active {
+        return Some(format!(
+            "the seat of {} was revoked by the org's admin",
+            token.seat_email.as_deref().unwrap_or("this token")
+        ));
+    }
+    token
+        .revoked_at
+        .map(|_| format!("token {} was revoked", token.id))
 }
 
 fn publish_access(token: &TokenRecord, (ecosystem, name): (Ecosystem, &str)) -> Access {

@@ -161,14 +161,8 @@ impl Registry {
         if !parsed.matches(&record.secret_hash) || record.seller_id != seller.id {
             return Err(AuthError::Unknown.into());
         }
-        if record.revoked_at.is_some() || (record.kind == TokenKind::Seat && !record.seat_active) {
-            // The same sentence the access rule gives, so every protocol says it alike.
-            let reason =
-                match access::evaluate(&record, (Ecosystem::Npm, ""), &[], Timestamp::now()) {
-                    Access::Unauthenticated(why) => why,
-                    _ => "this token was revoked".to_owned(),
-                };
-            return Err(AuthError::Revoked(reason).into());
+        if let Some(why) = access::revocation(&record) {
+            return Err(AuthError::Revoked(why).into());
         }
         Ok(Caller(record))
     }
