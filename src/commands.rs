@@ -8,7 +8,7 @@ use tollgate_registry::Registry;
 use tollgate_registry::db::{Db, redact_url};
 use tollgate_registry::domain::{NewToken, TokenKind};
 use tollgate_registry::ids::TokenId;
-use tollgate_registry::registry::Options;
+use tollgate_registry::registry::{CHANGE_POLL, Options};
 use tollgate_registry::store::Store;
 use tollgate_registry::time::Timestamp;
 use tollgate_registry::token;
@@ -75,7 +75,20 @@ fn options(cli: &Cli) -> Options {
     }
 }
 
+/// Runs an admin command. When it changed what callers may see, it returns only once running
+/// servers have applied the change: they read the change log every `CHANGE_POLL` (PostgreSQL
+/// servers also hear NOTIFY at once), so after `tollgate seat revoke` returns, the very next
+/// request with that seat's token is refused.
 pub async fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
+    let before = ctx.db().last_change().await?;
+    let result = dispatch(ctx, command).await;
+    if ctx.db().last_change().await? > before {
+        tokio::time::sleep(CHANGE_POLL * 3).await;
+    }
+    result
+}
+
+async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(_) => unreachable_serve(),
         Command::Migrate => ctx.print(&json!({"migrated": true}), || {
