@@ -8,6 +8,7 @@ use axum::middleware;
 use axum::routing::get;
 use tollgate_cargo::{CargoConfig, CargoState};
 use tollgate_npm::{NpmConfig, NpmState};
+use tollgate_rubygems::{RubygemsConfig, RubygemsState};
 
 use crate::ops::{self, Ops};
 
@@ -40,6 +41,13 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
             max_publish_bytes: max_publish_bytes + 1024 * 1024,
         },
     );
+    let gems = RubygemsState::new(
+        registry.clone(),
+        RubygemsConfig {
+            public_url: public_url.clone(),
+            max_publish_bytes: max_publish_bytes + 1024 * 1024,
+        },
+    );
     let ops = Ops::new(registry.clone());
     let app = Router::new()
         .route("/healthz", get(ops::healthz))
@@ -48,6 +56,7 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
         .with_state(ops.clone())
         .nest("/{seller}/npm", tollgate_npm::router(npm))
         .nest("/{seller}/cargo", tollgate_cargo::router(cargo))
+        .nest("/{seller}/gems/", tollgate_rubygems::router(gems))
         .layer(middleware::from_fn_with_state(ops, ops::observe));
     if registry.db().sellers().await?.is_empty() {
         println!(

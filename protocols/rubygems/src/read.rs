@@ -1,0 +1,182 @@
+//! Reading one gem: the source probe (`HEAD /`), `quick/Marshal.4.8/*.gemspec.rz`, `.gem`
+//! downloads, and the helpers every read shares (seller lookup, the access rule, denials).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tollgate_registry::access::{Access, Visibility};
+use tollgate_registry::domain::{Ecosystem, PackageState, Release, Seller};
+use tollgate_registry::registry::{Caller, Delivery};
+
+use crate::error::GemError;
+use crate::gemspec::GemSpec;
+use crate::{RubygemsState, auth, legacy, version};
+
+#[derive(Deserialize)]
+pub struct SellerPath {
+    pub seller: String,
+}
+
+#[derive(Deserialize)]
+pub struct FilePath {
+    pub seller: String,
+    pub file: String,
+}
+
+pub async fn seller(state: &RubygemsState, slug: &str) -> Result<Arc<Seller>, GemError> {
+    match state.registry.seller(slug).await {
+        Ok(s) => Ok(s),
+        Err(tollgate_registry::Error::NotFound(_)) => {
+            Err(GemError::not_found(format!("gem source `{slug}`")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The seller and the authenticated caller of a request.
+pub async fn seller_and_caller(
+    state: &RubygemsState,
+    slug: &str,
+    headers: &HeaderMap,
+    api: bool,
+) -> Result<(Arc<Seller>, Caller), GemError> {
+    let seller = seller(state, slug).await?;
+    let caller = auth::caller(state, &seller, headers, api).await?;
+    Ok((seller, caller))
+}
+
+/// The gem and what the caller may see of it, or the error to answer.
+pub async fn readable(
+    state: &RubygemsState,
+    caller: &Caller,
+    name: &str,
+) -> Result<(Arc<PackageState>, Visibility, Access), GemError> {
+    let pa = state
+        .registry
+        .package_access(caller, Ecosystem::Rubygems, name)
+        .await?;
+    match (pa.package, pa.access.visibility()) {
+        (Some(pkg), Some(vis)) => Ok((pkg, vis, pa.access)),
+        _ => Err(denial(&pa.access, name)),
+    }
+}
+
+/// 404 hides a gem outside the caller's licenses; a lapsed license is a 403 whose body (the
+/// reason and the date) Bundler and gem print.
+pub fn denial(access: &Access, name: &str) -> GemError {
+    match access {
+        Access::Lapsed { reason, .. } => GemError::new(StatusCode::FORBIDDEN, reason.clone()),
+        Access::Unauthenticated(why) => GemError::new(StatusCode::UNAUTHORIZED, why.clone()),
+        Access::Hidden | Access::Granted(_) => GemError::not_found(format!("gem `{name}`")),
+    }
+}
+
+/// The gemspec of every release of `pkg`, by release.
+pub async fn gemspecs(
+    state: &RubygemsState,
+    pkg: &PackageState,
+) -> Result<HashMap<tollgate_registry::ids::ReleaseId, GemSpec>, GemError> {
+    Ok(state
+        .registry
+        .db()
+        .release_metadata(pkg.id)
+        .await?
+        .into_iter()
+        .filter_map(|(id, m)| serde_json::from_value(m).ok().map(|s| (id, s)))
+        .collect())
+}
+
+/// `/api/v1/dependencies`: not implemented, so Bundler 2.3 goes on to the compact index.
+pub async fn dependencies() -> Response {
+    StatusCode::NOT_FOUND.into_response()
+}
+
+/// The release a full name (`name-version[-platform]`) names, if the caller may download it.
+/// Yanked releases still download: existing lockfiles must keep installing.
+async fn release_of(
+    state: &RubygemsState,
+    caller: &Caller,
+    full: &str,
+) -> Result<(Arc<PackageState>, Release), GemError> {
+    let mut denied = None;
+    for (name, key) in version::split_full_name(full) {
+        match readable(state, caller, name).await {
+            Ok((pkg, _, access)) => {
+                let Some(release) = pkg.release(key).cloned() else {
+                    continue;
+                };
+                if !access.allows(release.published_at) {
+                    return Err(denial(&access, name));
+                }
+                return Ok((pkg, release));
+            }
+            Err(e) if e.status == StatusCode::NOT_FOUND => {}
+            Err(e) => denied = denied.or(Some(e)),
+        }
+    }
+    Err(denied.unwrap_or_else(|| GemError::not_found(format!("gem `{full}`"))))
+}
+
+/// `quick/Marshal.4.8/FULLNAME.gemspec.rz`: `gem install` fetches it for every gem.
+pub async fn quick_gemspec(
+    State(state): State<RubygemsState>,
+    Path(p): Path<FilePath>,
+    headers: HeaderMap,
+) -> Result<Response, GemError> {
+    let (_, caller) = seller_and_caller(&state, &p.seller, &headers, false).await?;
+    let full = p
+        .file
+        .strip_suffix(".gemspec.rz")
+        .ok_or_else(|| GemError::not_found(&p.file))?;
+    let (pkg, release) = release_of(&state, &caller, full).await?;
+    let spec = gemspecs(&state, &pkg)
+        .await?
+        .remove(&release.id)
+        .ok_or_else(|| GemError::not_found(&p.file))?;
+    let body = legacy::gemspec_rz(&spec);
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response())
+}
+
+/// `gems/FULLNAME.gem`: streamed from the store (or redirected), recording a download.
+pub async fn download(
+    State(state): State<RubygemsState>,
+    Path(p): Path<FilePath>,
+    connect: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
+    headers: HeaderMap,
+) -> Result<Response, GemError> {
+    let (_, caller) = seller_and_caller(&state, &p.seller, &headers, false).await?;
+    let full = p
+        .file
+        .strip_suffix(".gem")
+        .ok_or_else(|| GemError::not_found(&p.file))?;
+    let (pkg, release) = release_of(&state, &caller, full).await?;
+    let delivery = state.registry.deliver(&release).await?;
+    let ip = connect.map(|Extension(c)| c.0.ip().to_string());
+    state
+        .registry
+        .record_download(&caller, Ecosystem::Rubygems, &release, &pkg.name, ip)
+        .await;
+    Ok(match delivery {
+        Delivery::Redirect(url) => match HeaderValue::from_str(&url) {
+            Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
+        Delivery::Stream(blob) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/octet-stream"),
+                ),
+                (header::CONTENT_LENGTH, HeaderValue::from(blob.size)),
+            ],
+            Body::from_stream(blob.body),
+        )
+            .into_response(),
+    })
+}
