@@ -3,6 +3,14 @@
 #
 #   bench/npm.sh                      # full run: 1000 packages x 20 versions, 100 MB tarball
 #   PACKAGES=50 VERSIONS=3 DURATION=5s BIG_MB=10 bench/npm.sh    # quick run while developing
+#   BACKEND=postgres-s3 bench/npm.sh  # the same on a throwaway PostgreSQL + S3 server (moto)
+#
+# BACKEND (bench/backend.sh): sqlite [default] = SQLite + filesystem store in the temporary data
+# directory; postgres = a throwaway PostgreSQL (scripts/postgres, fsync=off) + filesystem store;
+# postgres-s3 = that PostgreSQL + an S3 server (scripts/s3: moto, which keeps objects in RAM in a
+# Python process, so the big download there measures moto more than tollgate; the summary also
+# reports a download straight from moto for comparison). The server and every CLI call get the
+# same TOLLGATE_DATABASE_URL / TOLLGATE_STORE / TOLLGATE_S3_* / AWS_* variables.
 #
 # What it does, on a fresh temporary data directory:
 #   1. builds `tollgate` and the `baseline` example in release mode, installs wrk if missing;
@@ -73,6 +81,7 @@ cleanup() {
     for pid in "${PIDS[@]}"; do
         wait "$pid" 2>/dev/null || true
     done
+    backend_stop
     if [ "$KEEP" = 1 ]; then
         echo "kept $WORK" >&2
     else
@@ -84,6 +93,9 @@ trap 'exit 130' INT TERM
 
 DATA="$WORK/data"
 export RUST_LOG=warn
+# shellcheck source=bench/backend.sh
+. "$BENCH/backend.sh"
+backend_start
 tg() { "$TOLLGATE" --data "$DATA" "$@"; }
 secret() { grep -oE 'tg_[0-9a-f]{16}_[0-9a-f]{64}' | head -n1; }
 
@@ -268,6 +280,39 @@ RSS_AFTER_DL=$(mem_kb "$TG_PID" VmRSS)
 RSS_SAMPLED=$(cat "$WORK/rss-sampled")
 DL_MEDIAN=$(printf '%s\n' "${DL_SPEEDS[@]}" | sort -g | awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR + 1) / 2)] / 1e6 }')
 
+# On S3, the same object fetched straight from the S3 server (curl signs with SigV4):
+# the ceiling tollgate's streaming download can reach on this store.
+DIRECT_LINE=""
+if [ "$BACKEND" = postgres-s3 ]; then
+    bucket_prefix=${TOLLGATE_STORE#s3://}
+    bucket=${bucket_prefix%%/*}
+    prefix=${bucket_prefix#*/}
+    sigv4=(--aws-sigv4 "aws:amz:${AWS_REGION:-us-east-1}:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY")
+    # Blobs are content-addressed: blobs/sha256/<2>/<2>/<sha256> under the prefix.
+    curl -sS -o "$WORK/big.tgz" -H "authorization: Bearer $ORG_TOKEN" "$REGISTRY/@acme/big/-/big-1.0.0.tgz" || true
+    sha=$(sha256sum "$WORK/big.tgz" 2>/dev/null | cut -d' ' -f1)
+    rm -f "$WORK/big.tgz"
+    key=""
+    [ -n "$sha" ] && key="$prefix/blobs/sha256/${sha:0:2}/${sha:2:2}/$sha"
+    if [ -n "$key" ]; then
+        DIRECT=$(curl -sS "${sigv4[@]}" -o /dev/null -w '%{http_code} %{size_download} %{speed_download} %{time_total}' \
+            "$TOLLGATE_S3_ENDPOINT/$bucket/$key" || true)
+        read -r D_CODE D_SIZE D_SPEED D_TIME <<<"$DIRECT"
+        if [ "${D_CODE:-}" = 200 ] && [ "${D_SIZE:-}" = "$BIG_BYTES" ]; then
+            DIRECT_LINE=$(awk -v s="$D_SPEED" -v t="$D_TIME" -v n="$D_SIZE" \
+                'BEGIN { printf "  straight from moto (no tollgate): %.1f MB/s (%d bytes, %.3fs)", s / 1e6, n, t }')
+        else
+            DIRECT_LINE="  straight from moto: GET $key answered ${D_CODE:-nothing} with ${D_SIZE:-0} bytes"
+        fi
+    else
+        DIRECT_LINE="  straight from moto: could not fetch the tarball to find its blob key"
+    fi
+    MOTO_PID=$(backend_s3_pid || true)
+    if [ -n "$MOTO_PID" ] && [ -r "/proc/$MOTO_PID/status" ]; then
+        DIRECT_LINE="$DIRECT_LINE; moto RSS now $(mib "$(mem_kb "$MOTO_PID" VmRSS)")"
+    fi
+fi
+
 # ---------------------------------------------------------------- server health
 ERRS=$(grep -ciE 'error|panic' "$WORK/tollgate.err" || true)
 kill -0 "$TG_PID" 2>/dev/null || die "tollgate died during the benchmark"
@@ -280,6 +325,7 @@ HWM_NOTE=""
 {
     echo
     echo "================================================================ tollgate npm benchmark"
+    echo "backend: $BACKEND_DESC"
     echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM; server and load generator share the cores"
     echo "data: $PACKAGES packages x $VERSIONS versions (seeded in ${SEED_SECS}s); @acme/p0 abbreviated packument = $DOC_BYTES bytes"
     echo "load: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency, authorized abbreviated packuments over $PACKAGES URLs, after a $WARMUP warm-up"
@@ -302,7 +348,14 @@ HWM_NOTE=""
     echo "big package: $BIG_BYTES bytes ($(awk -v b="$BIG_BYTES" 'BEGIN { printf "%.1f", b / 1048576 }') MiB)"
     echo "  publish: RSS before $(mib "$RSS_BEFORE_PUBLISH"), peak during $(mib "$HWM_PUBLISH")$HWM_NOTE; $(sed -n 's/.*\(PUT took [0-9.]*s\).*/\1/p' "$WORK/big.out")"
     printf '%s\n' "${DL_LINES[@]}"
-    echo "  download median: $DL_MEDIAN MB/s (curl -o /dev/null over loopback; the blob is in the page cache)"
+    if [ "$BACKEND" = postgres-s3 ]; then
+        echo "  download median: $DL_MEDIAN MB/s (curl -o /dev/null over loopback, streamed by tollgate from S3)"
+        echo "  NOTE: the S3 server is moto, which keeps objects in RAM in a single Python process: this"
+        echo "        download number measures moto more than tollgate (compare the direct line below)."
+        echo "$DIRECT_LINE"
+    else
+        echo "  download median: $DL_MEDIAN MB/s (curl -o /dev/null over loopback; the blob is in the page cache)"
+    fi
     echo "  server RSS before downloads $(mib "$RSS_BEFORE_DL"), peak during $(mib "$HWM_DL")$HWM_NOTE (sampled max $(mib "$RSS_SAMPLED")), after $(mib "$RSS_AFTER_DL")"
     echo
     echo "server log lines with error/panic (RUST_LOG=warn): $ERRS"
