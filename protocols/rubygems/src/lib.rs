@@ -20,7 +20,10 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 use tollgate_registry::Registry;
+use tollgate_registry::cache::Cache;
+use tollgate_registry::change::Change;
 use tollgate_registry::document::DocumentCache;
+use tollgate_registry::ids::SellerId;
 
 /// Settings the RubyGems endpoints need from the server.
 #[derive(Debug, Clone)]
@@ -39,6 +42,10 @@ pub struct Inner {
     config: RubygemsConfig,
     /// Rendered `/info/NAME` bodies per (gem, what the caller may see).
     info: DocumentCache,
+    /// The seller's gem names (for `/versions`), dropped on any package change.
+    names: Arc<Cache<SellerId, Arc<Vec<String>>>>,
+    /// Rendered `/versions` bodies per (seller, hash of what the caller may see of each gem).
+    versions: Arc<Cache<(SellerId, u64), Arc<listing::Listing>>>,
 }
 
 impl std::ops::Deref for RubygemsState {
@@ -50,8 +57,34 @@ impl std::ops::Deref for RubygemsState {
 
 impl RubygemsState {
     pub fn new(registry: Registry, config: RubygemsConfig) -> Self {
+        let generation = registry.generation().clone();
+        let names = Arc::new(Cache::new(
+            generation.clone(),
+            10_000,
+            registry.metrics().cache("rubygems_names"),
+        ));
+        let versions = Arc::new(Cache::new(
+            generation,
+            10_000,
+            registry.metrics().cache("rubygems_versions"),
+        ));
+        let (n, v) = (Arc::downgrade(&names), Arc::downgrade(&versions));
+        // Who sees which versions is part of the `/versions` key; only package changes (a new
+        // gem, a release, a yank) make cached bodies stale.
+        registry.on_change(Arc::new(move |change: &Change| {
+            if matches!(change, Change::Package(_) | Change::All) {
+                if let Some(n) = n.upgrade() {
+                    n.clear();
+                }
+                if let Some(v) = v.upgrade() {
+                    v.clear();
+                }
+            }
+        }));
         Self(Arc::new(Inner {
             info: DocumentCache::new(&registry, "rubygems_info"),
+            names,
+            versions,
             registry,
             config,
         }))

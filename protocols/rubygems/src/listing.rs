@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use tollgate_registry::access::{Access, Visibility};
 use tollgate_registry::document::Document;
 use tollgate_registry::domain::{Ecosystem, PackageState, Seller};
+use tollgate_registry::ids::PackageId;
 use tollgate_registry::registry::Caller;
 
 use crate::RubygemsState;
@@ -111,10 +112,38 @@ pub async fn root(
     Ok(format!("{} gem source\n", seller.name).into_response())
 }
 
+/// A rendered compact-index body with its MD5 (the ETag) and SHA-256 (`Repr-Digest`).
+pub struct Listing {
+    body: bytes::Bytes,
+    md5: String,
+    digest: String,
+    /// How many gems it lists.
+    gems: usize,
+    /// The view it was built for: compared on every hit, so a hash collision can never show one
+    /// org another's listing.
+    view: Vec<(PackageId, Visibility)>,
+}
+
+impl Listing {
+    fn new(body: Vec<u8>, gems: usize) -> Self {
+        Self {
+            view: Vec::new(),
+            md5: compact::md5_hex(&body),
+            digest: format!("sha-256=:{}:", BASE64.encode(Sha256::digest(&body))),
+            body: body.into(),
+            gems,
+        }
+    }
+}
+
 /// A compact index answer: always the full body (`Range` is ignored, since it differs per
 /// caller), `ETag` = quoted MD5 (Bundler ≤ 2.4 checks it), `Repr-Digest` (Bundler ≥ 2.5).
 fn compact_answer(headers: &HeaderMap, body: Vec<u8>) -> Response {
-    let md5 = compact::md5_hex(&body);
+    listing_answer(headers, &Listing::new(body, 0))
+}
+
+fn listing_answer(headers: &HeaderMap, listing: &Listing) -> Response {
+    let md5 = listing.md5.as_str();
     let mut out = HeaderMap::new();
     out.insert(
         header::CACHE_CONTROL,
@@ -123,8 +152,7 @@ fn compact_answer(headers: &HeaderMap, body: Vec<u8>) -> Response {
     if let Ok(v) = HeaderValue::from_str(&format!("\"{md5}\"")) {
         out.insert(header::ETAG, v);
     }
-    let digest = format!("sha-256=:{}:", BASE64.encode(Sha256::digest(&body)));
-    if let Ok(v) = HeaderValue::from_str(&digest) {
+    if let Ok(v) = HeaderValue::from_str(&listing.digest) {
         out.insert("repr-digest", v);
     }
     let matched = headers
@@ -141,32 +169,83 @@ fn compact_answer(headers: &HeaderMap, body: Vec<u8>) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    (out, body).into_response()
+    (out, listing.body.clone()).into_response()
 }
 
+/// The seller's gem names, cached until a package changes.
+async fn gem_names(state: &RubygemsState, seller: &Seller) -> Result<Arc<Vec<String>>, GemError> {
+    state
+        .names
+        .get_or_try_insert(seller.id, || async {
+            let names = state
+                .registry
+                .db()
+                .package_names(seller.id, Ecosystem::Rubygems)
+                .await?;
+            Ok::<_, GemError>(Arc::new(names))
+        })
+        .await
+}
+
+/// `/versions`: what the caller may see of every gem decides the cache key, so the body is
+/// built once per distinct view (not per request) and per package change.
 pub async fn versions(
     State(state): State<RubygemsState>,
     Path(p): Path<SellerPath>,
     headers: HeaderMap,
 ) -> Result<Response, GemError> {
+    use std::hash::{Hash, Hasher};
     let (seller, caller) = seller_and_caller(&state, &p.seller, &headers, false).await?;
-    let (gems, lapsed) = visible(&state, &seller, &caller).await?;
-    refuse_if_lapsed(&gems, lapsed)?;
-    let lines: Vec<(String, Vec<String>, String)> = gems
-        .iter()
-        .map(|(pkg, doc)| {
-            let keys = String::from_utf8_lossy(&doc.body)
-                .lines()
-                .skip(1)
-                .filter_map(|l| l.split(' ').next().map(str::to_owned))
-                .collect();
-            (pkg.name.clone(), keys, compact::md5_hex(&doc.body))
-        })
-        .collect();
-    Ok(compact_answer(
-        &headers,
-        compact::versions(CREATED_AT, &lines),
-    ))
+    // Read before anything the body depends on, so a change racing this request is not cached.
+    let at = state.versions.generation();
+    let mut view = Vec::new();
+    let mut lapsed = None;
+    let mut key = std::collections::hash_map::DefaultHasher::new();
+    for name in gem_names(&state, &seller).await?.iter() {
+        let pa = state
+            .registry
+            .package_access(&caller, Ecosystem::Rubygems, name)
+            .await?;
+        if let Access::Lapsed { reason, .. } = &pa.access {
+            lapsed.get_or_insert_with(|| reason.clone());
+        }
+        if let (Some(pkg), Some(vis)) = (pa.package, pa.access.visibility()) {
+            (pkg.id, vis).hash(&mut key);
+            view.push((pkg, vis));
+        }
+    }
+    let ids: Vec<(PackageId, Visibility)> = view.iter().map(|(p, v)| (p.id, *v)).collect();
+    let cache_key = (seller.id, key.finish());
+    let cached = state.versions.get(&cache_key).filter(|l| l.view == ids);
+    let listing = match cached {
+        Some(listing) => listing,
+        None => {
+            let mut lines: Vec<(String, Vec<String>, String)> = Vec::new();
+            for (pkg, vis) in &view {
+                let doc = info_doc(&state, pkg, *vis).await?;
+                if doc.entries == 0 {
+                    continue;
+                }
+                let keys = String::from_utf8_lossy(&doc.body)
+                    .lines()
+                    .skip(1)
+                    .filter_map(|l| l.split(' ').next().map(str::to_owned))
+                    .collect();
+                lines.push((pkg.name.clone(), keys, compact::md5_hex(&doc.body)));
+            }
+            let mut listing = Listing::new(compact::versions(CREATED_AT, &lines), lines.len());
+            listing.view = ids;
+            let listing = Arc::new(listing);
+            state.versions.insert(cache_key, listing.clone(), at);
+            listing
+        }
+    };
+    if listing.gems == 0
+        && let Some(reason) = lapsed
+    {
+        return Err(GemError::lapsed(reason));
+    }
+    Ok(listing_answer(&headers, &listing))
 }
 
 pub async fn names(
