@@ -11,7 +11,7 @@ use serde_json::json;
 use tollgate_registry::domain::{Ecosystem, NewRelease, PackageRef};
 
 use crate::error::CargoError;
-use crate::index::{VersionPath, readable, seller};
+use crate::index::{VersionPath, readable};
 use crate::name::{collision_key, stored};
 use crate::{CargoState, auth, publish};
 
@@ -39,7 +39,7 @@ pub async fn publish(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, CargoError> {
-    let seller = seller(&state, &p.seller).await?;
+    let seller = state.registry.seller(&p.seller).await?;
     let caller = auth::caller(&state, &seller, &headers, true).await?;
     let body = body.map_err(|e| {
         CargoError::new(
@@ -111,7 +111,7 @@ async fn set_yanked(
     headers: HeaderMap,
     yanked: bool,
 ) -> Result<Response, CargoError> {
-    let seller = seller(&state, &p.seller).await?;
+    let seller = state.registry.seller(&p.seller).await?;
     let caller = auth::caller(&state, &seller, &headers, true).await?;
     state
         .registry
@@ -142,7 +142,7 @@ pub async fn owners(
     Path(p): Path<CratePath>,
     headers: HeaderMap,
 ) -> Result<Response, CargoError> {
-    let seller = seller(&state, &p.seller).await?;
+    let seller = state.registry.seller(&p.seller).await?;
     let caller = auth::caller(&state, &seller, &headers, true).await?;
     readable(&state, &caller, &p.name).await?;
     let users = json!([{"id": seller.id.0, "login": seller.slug, "name": seller.name}]);
@@ -155,7 +155,7 @@ pub async fn change_owners(
     Path(p): Path<CratePath>,
     headers: HeaderMap,
 ) -> Result<Response, CargoError> {
-    let seller = seller(&state, &p.seller).await?;
+    let seller = state.registry.seller(&p.seller).await?;
     let caller = auth::caller(&state, &seller, &headers, true).await?;
     state.registry.check_publish(&caller, &package(&p.name))?;
     let msg = format!(
@@ -179,7 +179,7 @@ pub async fn search(
     Query(query): Query<SearchQuery>,
     headers: HeaderMap,
 ) -> Result<Response, CargoError> {
-    let seller = seller(&state, &p.seller).await?;
+    let seller = state.registry.seller(&p.seller).await?;
     let caller = auth::caller(&state, &seller, &headers, true).await?;
     let wanted = query.q.to_ascii_lowercase().replace('_', "-");
     let limit = query.per_page.unwrap_or(10).clamp(1, 100);
@@ -233,7 +233,7 @@ pub async fn me(
     State(state): State<CargoState>,
     Path(p): Path<SellerPath>,
 ) -> Result<Response, CargoError> {
-    let seller = seller(&state, &p.seller).await?;
+    let seller = state.registry.seller(&p.seller).await?;
     let text = format!(
         "Tokens for the {name} registry are issued by {name}.\n\
          Buyers: ask your org admin for your org or seat token.\n\

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tollgate_registry::access::{Access, Visibility};
 use tollgate_registry::document::Document;
-use tollgate_registry::domain::{Ecosystem, PackageState, Seller};
+use tollgate_registry::domain::{Ecosystem, PackageState};
 use tollgate_registry::registry::{Caller, Delivery};
 
 use crate::error::CargoError;
@@ -38,23 +38,13 @@ pub struct VersionPath {
     pub version: String,
 }
 
-pub async fn seller(state: &CargoState, slug: &str) -> Result<Arc<Seller>, CargoError> {
-    match state.registry.seller(slug).await {
-        Ok(s) => Ok(s),
-        Err(tollgate_registry::Error::NotFound(_)) => {
-            Err(CargoError::not_found(format!("registry `{slug}`")))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// `config.json` holds no secret: it is served to anyone, and says that everything else needs a
 /// token (`auth-required`), so Cargo sends it on every later request.
 pub async fn config(
     State(state): State<CargoState>,
     Path(p): Path<SellerPath>,
 ) -> Result<Response, CargoError> {
-    let seller = seller(&state, &p.seller).await?;
+    let seller = state.registry.seller(&p.seller).await?;
     let api = state.api_url(&seller.slug);
     let body = json!({ "dl": format!("{api}/api/v1/crates"), "api": api, "auth-required": true });
     Ok(axum::Json(body).into_response())
@@ -91,7 +81,7 @@ pub async fn file(
     Path(p): Path<FilePath>,
     headers: HeaderMap,
 ) -> Result<Response, CargoError> {
-    let seller = seller(&state, &p.seller).await?;
+    let seller = state.registry.seller(&p.seller).await?;
     let name = p.path.rsplit('/').next().unwrap_or_default();
     if validate(name).is_err() || name != stored(name) || index_path(name) != p.path {
         return Err(CargoError::not_found(format!("index file `{}`", p.path)));
@@ -169,7 +159,7 @@ pub async fn download(
     connect: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
 ) -> Result<Response, CargoError> {
-    let seller = seller(&state, &p.seller).await?;
+    let seller = state.registry.seller(&p.seller).await?;
     let caller = auth::caller(&state, &seller, &headers, false).await?;
     let (pkg, _, access) = readable(&state, &caller, &p.name).await?;
     // Yanked versions still download: existing lockfiles must keep building.

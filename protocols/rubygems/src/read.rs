@@ -29,16 +29,6 @@ pub struct FilePath {
     pub file: String,
 }
 
-pub async fn seller(state: &RubygemsState, slug: &str) -> Result<Arc<Seller>, GemError> {
-    match state.registry.seller(slug).await {
-        Ok(s) => Ok(s),
-        Err(tollgate_registry::Error::NotFound(_)) => {
-            Err(GemError::not_found(format!("gem source `{slug}`")))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// The seller and the authenticated caller of a request.
 pub async fn seller_and_caller(
     state: &RubygemsState,
@@ -46,7 +36,7 @@ pub async fn seller_and_caller(
     headers: &HeaderMap,
     api: bool,
 ) -> Result<(Arc<Seller>, Caller), GemError> {
-    let seller = seller(state, slug).await?;
+    let seller = state.registry.seller(slug).await?;
     let caller = auth::caller(state, &seller, headers, api).await?;
     Ok((seller, caller))
 }
