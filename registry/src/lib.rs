@@ -12,6 +12,7 @@ pub mod error;
 pub mod ids;
 pub mod metrics;
 pub mod registry;
+pub mod secret;
 pub mod store;
 pub mod time;
 pub mod token;
