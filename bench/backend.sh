@@ -44,6 +44,8 @@ backend_start() {
     psql -q -v ON_ERROR_STOP=1 "$admin_url" -c "CREATE DATABASE $db" >/dev/null ||
         die "cannot create database $db"
     export TOLLGATE_DATABASE_URL="${admin_url%/*}/$db"
+    TOLLGATE_SECRET_KEY=$(head -c 32 /dev/urandom | base64)
+    export TOLLGATE_SECRET_KEY
     local pg_version
     pg_version=$(psql -Atq "$TOLLGATE_DATABASE_URL" -c 'SHOW server_version' 2>/dev/null | cut -d' ' -f1)
 

@@ -98,6 +98,8 @@ pub enum SellerCmd {
         #[arg(long)]
         email: String,
     },
+    /// Show a seller: its repositories and the Hex public key fingerprint.
+    Show { slug: String },
     /// List sellers.
     List,
 }

@@ -4,11 +4,14 @@
 use anyhow::{Context as _, anyhow, bail};
 use serde::Serialize;
 use serde_json::json;
+use std::sync::Arc;
 use tollgate_registry::Registry;
-use tollgate_registry::db::{Db, redact_url};
+
+use tollgate_registry::db::{Backend, Db, redact_url};
 use tollgate_registry::domain::{NewToken, TokenKind};
 use tollgate_registry::ids::TokenId;
 use tollgate_registry::registry::{CHANGE_POLL, Options};
+use tollgate_registry::secret::SecretBox;
 use tollgate_registry::store::Store;
 use tollgate_registry::time::Timestamp;
 use tollgate_registry::token;
@@ -20,6 +23,8 @@ use crate::cli::{
 /// What every command needs: the database, the store and how to print.
 pub struct Context {
     pub registry: Registry,
+    /// Seals the secrets kept in the database (signing keys, later Stripe keys).
+    pub secrets: Arc<SecretBox>,
     pub json: bool,
 }
 
@@ -45,8 +50,10 @@ impl Context {
         let store = Store::connect(&spec)
             .await
             .context("cannot open the package store")?;
+        let secrets = secret_box(cli, db.backend())?;
         Ok(Self {
             registry: Registry::open(db, store, options(cli)).await?,
+            secrets: Arc::new(secrets),
             json: cli.json,
         })
     }
@@ -64,6 +71,18 @@ impl Context {
         }
         Ok(())
     }
+}
+
+/// The installation's secret key. With PostgreSQL several servers share the database, so they
+/// must share the key too: a key file in one server's data directory would not do.
+fn secret_box(cli: &Cli, backend: Backend) -> anyhow::Result<SecretBox> {
+    if backend == Backend::Postgres && std::env::var_os("TOLLGATE_SECRET_KEY").is_none() {
+        bail!(
+            "TOLLGATE_SECRET_KEY is not set: with PostgreSQL every server must seal the secrets it \
+             stores with the same key; set it to 32 random bytes in base64 (`openssl rand -base64 32`)"
+        );
+    }
+    Ok(SecretBox::from_env_or_file(&cli.data)?)
 }
 
 /// Presigned downloads live for five minutes: long enough to start, short enough not to share.
@@ -143,10 +162,21 @@ async fn seller(ctx: &Context, cmd: SellerCmd) -> anyhow::Result<()> {
         SellerCmd::Create { slug, name, email } => {
             check_slug(&slug)?;
             let s = ctx.db().create_seller(&slug, &name, &email).await?;
-            ctx.print(&s, || {
+            let hex = tollgate_hex::keys::ensure(&ctx.registry, &ctx.secrets, &s).await?;
+            let shown = SellerShown::new(&s, hex.fingerprint());
+            ctx.print(&shown, || {
                 format!(
-                    "created seller {slug}; its npm registry is at /{slug}/npm/\nnext: tollgate token create --seller {slug} --publish"
+                    "created seller {slug}\n{}\nnext: tollgate token create --seller {slug} --publish",
+                    shown.text()
                 )
+            })
+        }
+        SellerCmd::Show { slug } => {
+            let s = ctx.db().seller(&slug).await?;
+            let hex = tollgate_hex::keys::ensure(&ctx.registry, &ctx.secrets, &s).await?;
+            let shown = SellerShown::new(&s, hex.fingerprint());
+            ctx.print(&shown, || {
+                format!("{} ({})\n{}", s.name, s.email, shown.text())
             })
         }
         SellerCmd::List => {
@@ -158,6 +188,34 @@ async fn seller(ctx: &Context, cmd: SellerCmd) -> anyhow::Result<()> {
                     .join("\n")
             })
         }
+    }
+}
+
+/// A seller as `seller create|show` print it: where its repositories are and the Hex key
+/// fingerprint buyers pass to `mix hex.repo add --fetch-public-key`.
+#[derive(Serialize)]
+struct SellerShown {
+    #[serde(flatten)]
+    seller: tollgate_registry::domain::Seller,
+    hex_repository: String,
+    hex_public_key_fingerprint: String,
+}
+
+impl SellerShown {
+    fn new(seller: &tollgate_registry::domain::Seller, fingerprint: &str) -> Self {
+        Self {
+            seller: seller.clone(),
+            hex_repository: seller.slug.clone(),
+            hex_public_key_fingerprint: fingerprint.to_owned(),
+        }
+    }
+
+    fn text(&self) -> String {
+        let slug = &self.seller.slug;
+        format!(
+            "npm:      /{slug}/npm/\ncargo:    /{slug}/cargo/index/\nrubygems: /{slug}/gems/\nhex:      /{slug}/hex (repository name `{slug}`, public key {})",
+            self.hex_public_key_fingerprint
+        )
     }
 }
 

@@ -3,12 +3,16 @@
 
 use std::net::SocketAddr;
 
-use axum::Router;
+use axum::extract::Request;
 use axum::middleware;
 use axum::routing::get;
+use axum::{Router, ServiceExt};
 use tollgate_cargo::{CargoConfig, CargoState};
+use tollgate_hex::{HexConfig, HexState};
 use tollgate_npm::{NpmConfig, NpmState};
 use tollgate_rubygems::{RubygemsConfig, RubygemsState};
+use tower::Layer;
+use tower::util::MapRequestLayer;
 
 use crate::ops::{self, Ops};
 
@@ -48,6 +52,13 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
             max_publish_bytes: max_publish_bytes + 1024 * 1024,
         },
     );
+    let hex = HexState::new(
+        registry.clone(),
+        HexConfig {
+            public_url: public_url.clone(),
+            secrets: ctx.secrets.clone(),
+        },
+    );
     let ops = Ops::new(registry.clone());
     let app = Router::new()
         .route("/healthz", get(ops::healthz))
@@ -57,6 +68,7 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
         .nest("/{seller}/npm", tollgate_npm::router(npm))
         .nest("/{seller}/cargo", tollgate_cargo::router(cargo))
         .nest("/{seller}/gems/", tollgate_rubygems::router(gems))
+        .nest("/{seller}/hex", tollgate_hex::router(hex))
         .layer(middleware::from_fn_with_state(ops, ops::observe));
     if registry.db().sellers().await?.is_empty() {
         println!(
@@ -65,13 +77,42 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
     }
     println!("listening on {public_url}");
     tracing::info!(%addr, %public_url, "tollgate is serving");
+    // Outside the router, so that it runs before routing.
+    let app = MapRequestLayer::new(collapse_slashes).layer(app);
     axum::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app),
     )
     .with_graceful_shutdown(shutdown())
     .await?;
     Ok(())
+}
+
+/// `a//b` → `a/b`. Clients join a configured URL that ends in `/` with a path that starts with
+/// one (hex_core: `repo_url ++ "/packages/…"`), and no route has an empty segment.
+fn collapse_slashes(mut req: Request) -> Request {
+    let uri = req.uri();
+    if !uri.path().contains("//") {
+        return req;
+    }
+    let mut path = String::with_capacity(uri.path().len());
+    for c in uri.path().chars() {
+        if !(c == '/' && path.ends_with('/')) {
+            path.push(c);
+        }
+    }
+    if let Some(q) = uri.query() {
+        path.push('?');
+        path.push_str(q);
+    }
+    let mut parts = uri.clone().into_parts();
+    if let Ok(pq) = path.parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(new) = axum::http::Uri::from_parts(parts) {
+            *req.uri_mut() = new;
+        }
+    }
+    req
 }
 
 /// Stops accepting on Ctrl-C or SIGTERM and lets requests in flight finish.

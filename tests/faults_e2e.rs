@@ -108,7 +108,10 @@ fn database_outage_answers_503_and_recovers() {
         return;
     }
     let cluster = Cluster::start();
-    let server = Server::start_on(vec![("TOLLGATE_DATABASE_URL".into(), cluster.url.clone())]);
+    let server = Server::start_on(vec![
+        ("TOLLGATE_DATABASE_URL".into(), cluster.url.clone()),
+        ("TOLLGATE_SECRET_KEY".into(), common::TEST_SECRET_KEY.into()),
+    ]);
     server.seller("acme");
     server.product("acme", "ui", &["npm:@acme/a", "npm:@acme/b"]);
     let publisher = server.publish_token("acme", &[]);

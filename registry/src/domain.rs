@@ -206,6 +206,17 @@ pub struct Release {
     pub size: i64,
     pub published_at: Timestamp,
     pub yanked: bool,
+    /// Set when the seller retired the release: still installable, clients warn.
+    pub retired: Option<Retirement>,
+}
+
+/// Why a release was retired (Hex's reasons: `other`, `invalid`, `security`, `deprecated`,
+/// `renamed`) and the seller's message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retirement {
+    pub reason: String,
+    #[serde(default)]
+    pub message: String,
 }
 
 /// A package with every release and tag.

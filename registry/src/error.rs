@@ -24,6 +24,9 @@ pub enum Error {
     /// The package store (S3) failed or cannot be reached; the message names the bucket/endpoint.
     #[error("{0}")]
     Store(String),
+    /// A server-side failure (a stored key that does not open, …): logged, never shown.
+    #[error("{0}")]
+    Internal(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -381,6 +381,7 @@ pub fn backend_env() -> Vec<(String, String)> {
         assert!(out.status.success(), "CREATE DATABASE failed: {out:?}");
         let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
         env.push(("TOLLGATE_DATABASE_URL".into(), format!("{base}/{name}")));
+        env.push(("TOLLGATE_SECRET_KEY".into(), TEST_SECRET_KEY.into()));
     }
     if backend.contains("s3") {
         let endpoint = std::env::var("TOLLGATE_TEST_S3_ENDPOINT")
@@ -394,6 +395,9 @@ pub fn backend_env() -> Vec<(String, String)> {
     }
     env
 }
+
+/// The secret key servers on a shared PostgreSQL are given (32 bytes, base64).
+pub const TEST_SECRET_KEY: &str = "dG9sbGdhdGUtZTJlLXRlc3Qtc2VjcmV0LWtleS0zMmI=";
 
 fn unique_suffix() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};

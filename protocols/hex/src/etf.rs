@@ -1,1 +1,545 @@
-//! (being written)
+//! Erlang External Term Format (`application/vnd.hex+erlang`): the body of every Hex API reply.
+//!
+//! [`encode`] writes what `erlang:term_to_binary(T, [{minor_version, 2}])` writes for the subset
+//! Hex uses (maps, binaries, lists, tuples, integers and the atoms `true`, `false`, `nil`), with
+//! no compression. [`decode`] reads the same subset back, plus the older atom tags and the
+//! compressed wrapper that other encoders emit, so that tests can read our replies the way
+//! hex_core does. hex_core decodes with `binary_to_term(Body, [safe])` and refuses any other atom;
+//! so does [`decode`].
+
+use std::io::Read;
+
+/// A term in the subset of Erlang terms that the Hex API exchanges.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Term {
+    /// The atom `nil` (Elixir's `nil`).
+    Nil,
+    /// The atoms `true` and `false`.
+    Bool(bool),
+    /// An integer; written in the smallest of the three integer encodings.
+    Int(i64),
+    /// An Erlang binary; Hex strings are UTF-8 binaries.
+    Binary(Vec<u8>),
+    /// A proper list.
+    List(Vec<Term>),
+    /// A tuple.
+    Tuple(Vec<Term>),
+    /// A map, written in the order given. Keys must be distinct: `binary_to_term` rejects a map
+    /// with a repeated key.
+    Map(Vec<(Term, Term)>),
+}
+
+impl Term {
+    /// A UTF-8 binary, which is what Hex means by a string.
+    pub fn str(s: &str) -> Term {
+        Term::Binary(s.as_bytes().to_vec())
+    }
+
+    /// A map with binary keys, the shape of every Hex API document
+    /// (`Term::map([("status", Term::Int(422)), ...])`).
+    pub fn map<I: IntoIterator<Item = (&'static str, Term)>>(pairs: I) -> Term {
+        Term::Map(
+            pairs
+                .into_iter()
+                .map(|(key, value)| (Term::str(key), value))
+                .collect(),
+        )
+    }
+
+    /// The value under binary key `key`, when this is a map.
+    pub fn get(&self, key: &str) -> Option<&Term> {
+        match self {
+            Term::Map(pairs) => pairs
+                .iter()
+                .find(|(k, _)| matches!(k, Term::Binary(b) if b == key.as_bytes()))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The text of a binary, when this is a UTF-8 binary.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Term::Binary(bytes) => std::str::from_utf8(bytes).ok(),
+            _ => None,
+        }
+    }
+}
+
+const VERSION: u8 = 131;
+const COMPRESSED: u8 = 80;
+const SMALL_INTEGER_EXT: u8 = 97;
+const INTEGER_EXT: u8 = 98;
+const ATOM_EXT: u8 = 100;
+const SMALL_TUPLE_EXT: u8 = 104;
+const LARGE_TUPLE_EXT: u8 = 105;
+const NIL_EXT: u8 = 106;
+const STRING_EXT: u8 = 107;
+const LIST_EXT: u8 = 108;
+const BINARY_EXT: u8 = 109;
+const SMALL_BIG_EXT: u8 = 110;
+const LARGE_BIG_EXT: u8 = 111;
+const SMALL_ATOM_EXT: u8 = 115;
+const MAP_EXT: u8 = 116;
+const ATOM_UTF8_EXT: u8 = 118;
+const SMALL_ATOM_UTF8_EXT: u8 = 119;
+
+/// Nesting deeper than this is refused by [`decode`]: Hex documents are a few levels deep, and
+/// the limit keeps a hostile body from exhausting the stack.
+const MAX_DEPTH: usize = 64;
+
+/// A decompressed term larger than this is refused by [`decode`].
+const MAX_DECOMPRESSED: usize = 16 * 1024 * 1024;
+
+/// Encodes `term` as `term_to_binary` does: version byte 131, then the term, uncompressed.
+pub fn encode(term: &Term) -> Vec<u8> {
+    let mut out = vec![VERSION];
+    encode_into(term, &mut out);
+    out
+}
+
+fn encode_into(term: &Term, out: &mut Vec<u8>) {
+    match term {
+        Term::Nil => atom(out, "nil"),
+        Term::Bool(true) => atom(out, "true"),
+        Term::Bool(false) => atom(out, "false"),
+        Term::Int(n) => integer(out, *n),
+        Term::Binary(bytes) => {
+            out.push(BINARY_EXT);
+            out.extend_from_slice(&len32(bytes.len()).to_be_bytes());
+            out.extend_from_slice(bytes);
+        }
+        Term::List(items) if items.is_empty() => out.push(NIL_EXT),
+        Term::List(items) => {
+            out.push(LIST_EXT);
+            out.extend_from_slice(&len32(items.len()).to_be_bytes());
+            for item in items {
+                encode_into(item, out);
+            }
+            out.push(NIL_EXT);
+        }
+        Term::Tuple(items) => {
+            match u8::try_from(items.len()) {
+                Ok(arity) => out.extend_from_slice(&[SMALL_TUPLE_EXT, arity]),
+                Err(_) => {
+                    out.push(LARGE_TUPLE_EXT);
+                    out.extend_from_slice(&len32(items.len()).to_be_bytes());
+                }
+            }
+            for item in items {
+                encode_into(item, out);
+            }
+        }
+        Term::Map(pairs) => {
+            out.push(MAP_EXT);
+            out.extend_from_slice(&len32(pairs.len()).to_be_bytes());
+            for (key, value) in pairs {
+                encode_into(key, out);
+                encode_into(value, out);
+            }
+        }
+    }
+}
+
+fn atom(out: &mut Vec<u8>, name: &str) {
+    // Only our three short ASCII atoms come here, so the one-byte length always fits.
+    out.push(SMALL_ATOM_UTF8_EXT);
+    out.push(name.len() as u8);
+    out.extend_from_slice(name.as_bytes());
+}
+
+fn integer(out: &mut Vec<u8>, n: i64) {
+    if let Ok(small) = u8::try_from(n) {
+        out.extend_from_slice(&[SMALL_INTEGER_EXT, small]);
+    } else if let Ok(int) = i32::try_from(n) {
+        out.push(INTEGER_EXT);
+        out.extend_from_slice(&int.to_be_bytes());
+    } else {
+        let magnitude = n.unsigned_abs().to_le_bytes();
+        let digits = magnitude.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+        out.extend_from_slice(&[SMALL_BIG_EXT, digits as u8, u8::from(n < 0)]);
+        out.extend_from_slice(&magnitude[..digits]);
+    }
+}
+
+/// Lengths in ETF are 32-bit; no Hex document comes near 4 GiB.
+fn len32(len: usize) -> u32 {
+    u32::try_from(len).expect("an ETF length fits in 32 bits")
+}
+
+/// Decodes one `term_to_binary` term (the whole input, nothing may follow it).
+///
+/// Reads the subset of [`Term`] plus what other encoders write for it: `STRING_EXT` (a list of
+/// small integers), Latin-1 atoms, big integers that fit in an `i64`, and the zlib-compressed
+/// wrapper. Atoms other than `true`, `false` and `nil` are an error, as in hex_core.
+pub fn decode(bytes: &[u8]) -> Result<Term, String> {
+    let rest = match bytes.split_first() {
+        Some((&VERSION, rest)) => rest,
+        Some((v, _)) => return Err(format!("not an external term: version byte {v}, not 131")),
+        None => return Err("empty input".into()),
+    };
+    if rest.first() == Some(&COMPRESSED) {
+        let mut reader = Reader { bytes: &rest[1..] };
+        let size = reader.u32()? as usize;
+        if size > MAX_DECOMPRESSED {
+            return Err(format!("compressed term of {size} bytes is too large"));
+        }
+        let mut inflated = Vec::new();
+        flate2::read::ZlibDecoder::new(reader.bytes)
+            .take(size as u64 + 1)
+            .read_to_end(&mut inflated)
+            .map_err(|e| format!("bad compressed term: {e}"))?;
+        if inflated.len() != size {
+            return Err("compressed term has the wrong size".into());
+        }
+        return decode_body(&inflated);
+    }
+    decode_body(rest)
+}
+
+fn decode_body(bytes: &[u8]) -> Result<Term, String> {
+    let mut reader = Reader { bytes };
+    let term = reader.term(0)?;
+    if !reader.bytes.is_empty() {
+        return Err(format!("{} bytes after the term", reader.bytes.len()));
+    }
+    Ok(term)
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        if self.bytes.len() < n {
+            return Err("truncated term".into());
+        }
+        let (head, tail) = self.bytes.split_at(n);
+        self.bytes = tail;
+        Ok(head)
+    }
+
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16, String> {
+        let b = self.take(2)?;
+        Ok(u16::from_be_bytes([b[0], b[1]]))
+    }
+
+    fn u32(&mut self) -> Result<u32, String> {
+        let b = self.take(4)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// A count of items that each take at least one byte; larger than the input means a lie.
+    fn count(&mut self) -> Result<usize, String> {
+        let n = self.u32()? as usize;
+        if n > self.bytes.len() {
+            return Err("truncated term".into());
+        }
+        Ok(n)
+    }
+
+    fn terms(&mut self, n: usize, depth: usize) -> Result<Vec<Term>, String> {
+        (0..n).map(|_| self.term(depth + 1)).collect()
+    }
+
+    fn term(&mut self, depth: usize) -> Result<Term, String> {
+        if depth > MAX_DEPTH {
+            return Err("term nested too deeply".into());
+        }
+        match self.u8()? {
+            SMALL_INTEGER_EXT => Ok(Term::Int(i64::from(self.u8()?))),
+            INTEGER_EXT => Ok(Term::Int(i64::from(self.u32()? as i32))),
+            SMALL_BIG_EXT => {
+                let n = usize::from(self.u8()?);
+                self.big(n)
+            }
+            LARGE_BIG_EXT => {
+                let n = self.u32()? as usize;
+                self.big(n)
+            }
+            ATOM_EXT | ATOM_UTF8_EXT => {
+                let n = usize::from(self.u16()?);
+                atom_term(self.take(n)?)
+            }
+            SMALL_ATOM_EXT | SMALL_ATOM_UTF8_EXT => {
+                let n = usize::from(self.u8()?);
+                atom_term(self.take(n)?)
+            }
+            BINARY_EXT => {
+                let n = self.u32()? as usize;
+                Ok(Term::Binary(self.take(n)?.to_vec()))
+            }
+            NIL_EXT => Ok(Term::List(Vec::new())),
+            STRING_EXT => {
+                let n = usize::from(self.u16()?);
+                let chars = self.take(n)?;
+                Ok(Term::List(
+                    chars.iter().map(|&c| Term::Int(i64::from(c))).collect(),
+                ))
+            }
+            LIST_EXT => {
+                let n = self.count()?;
+                let items = self.terms(n, depth)?;
+                match self.u8()? {
+                    NIL_EXT => Ok(Term::List(items)),
+                    _ => Err("improper list".into()),
+                }
+            }
+            SMALL_TUPLE_EXT => {
+                let n = usize::from(self.u8()?);
+                Ok(Term::Tuple(self.terms(n, depth)?))
+            }
+            LARGE_TUPLE_EXT => {
+                let n = self.count()?;
+                Ok(Term::Tuple(self.terms(n, depth)?))
+            }
+            MAP_EXT => {
+                let n = self.count()?;
+                let mut pairs = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let key = self.term(depth + 1)?;
+                    let value = self.term(depth + 1)?;
+                    pairs.push((key, value));
+                }
+                Ok(Term::Map(pairs))
+            }
+            tag => Err(format!("unsupported term tag {tag}")),
+        }
+    }
+
+    fn big(&mut self, n: usize) -> Result<Term, String> {
+        let sign = self.u8()?;
+        let digits = self.take(n)?;
+        let too_big = || "integer does not fit in 64 bits".to_string();
+        if digits.iter().skip(8).any(|&d| d != 0) {
+            return Err(too_big());
+        }
+        let magnitude = digits
+            .iter()
+            .take(8)
+            .rev()
+            .fold(0u64, |acc, &d| (acc << 8) | u64::from(d));
+        let value = if sign == 0 {
+            i64::try_from(magnitude).map_err(|_| too_big())?
+        } else {
+            0i64.checked_sub_unsigned(magnitude).ok_or_else(too_big)?
+        };
+        Ok(Term::Int(value))
+    }
+}
+
+fn atom_term(name: &[u8]) -> Result<Term, String> {
+    match name {
+        b"nil" => Ok(Term::Nil),
+        b"true" => Ok(Term::Bool(true)),
+        b"false" => Ok(Term::Bool(false)),
+        other => Err(format!(
+            "unsupported atom '{}'",
+            String::from_utf8_lossy(other)
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Every byte string below was printed by Erlang/OTP 25 (`binary_to_list(term_to_binary(T))`,
+    // with `[{minor_version, 2}]` where atoms are involved, the default from OTP 26 on).
+
+    #[test]
+    fn error_document_matches_term_to_binary() {
+        // #{<<"errors">> => #{<<"name">> => <<"has invalid format">>},
+        //   <<"message">> => <<"Validation error(s)">>, <<"status">> => 422}
+        let expected: &[u8] = &[
+            131, 116, 0, 0, 0, 3, 109, 0, 0, 0, 6, 101, 114, 114, 111, 114, 115, 116, 0, 0, 0, 1,
+            109, 0, 0, 0, 4, 110, 97, 109, 101, 109, 0, 0, 0, 18, 104, 97, 115, 32, 105, 110, 118,
+            97, 108, 105, 100, 32, 102, 111, 114, 109, 97, 116, 109, 0, 0, 0, 7, 109, 101, 115,
+            115, 97, 103, 101, 109, 0, 0, 0, 19, 86, 97, 108, 105, 100, 97, 116, 105, 111, 110, 32,
+            101, 114, 114, 111, 114, 40, 115, 41, 109, 0, 0, 0, 6, 115, 116, 97, 116, 117, 115, 98,
+            0, 0, 1, 166,
+        ];
+        // term_to_binary writes a small map's keys in term order; we write ours in that order.
+        let term = Term::map([
+            (
+                "errors",
+                Term::map([("name", Term::str("has invalid format"))]),
+            ),
+            ("message", Term::str("Validation error(s)")),
+            ("status", Term::Int(422)),
+        ]);
+        assert_eq!(encode(&term), expected);
+        assert_eq!(decode(expected), Ok(term));
+    }
+
+    #[test]
+    fn users_me_document_matches_term_to_binary() {
+        // #{<<"organizations">> => [], <<"username">> => <<"alice">>}
+        let expected: &[u8] = &[
+            131, 116, 0, 0, 0, 2, 109, 0, 0, 0, 13, 111, 114, 103, 97, 110, 105, 122, 97, 116, 105,
+            111, 110, 115, 106, 109, 0, 0, 0, 8, 117, 115, 101, 114, 110, 97, 109, 101, 109, 0, 0,
+            0, 5, 97, 108, 105, 99, 101,
+        ];
+        let term = Term::map([
+            ("organizations", Term::List(vec![])),
+            ("username", Term::str("alice")),
+        ]);
+        assert_eq!(encode(&term), expected);
+        let decoded = decode(expected).expect("decodes");
+        assert_eq!(
+            decoded.get("username").and_then(Term::as_str),
+            Some("alice")
+        );
+    }
+
+    #[test]
+    fn integers_pick_small_integer_and_big_encodings() {
+        // [0, 255, 256, -1, -2147483648, 2147483647, 2147483648, -2147483649,
+        //  9223372036854775807, -9223372036854775808]
+        let expected: &[u8] = &[
+            131, 108, 0, 0, 0, 10, 97, 0, 97, 255, 98, 0, 0, 1, 0, 98, 255, 255, 255, 255, 98, 128,
+            0, 0, 0, 98, 127, 255, 255, 255, 110, 4, 0, 0, 0, 0, 128, 110, 4, 1, 1, 0, 0, 128, 110,
+            8, 0, 255, 255, 255, 255, 255, 255, 255, 127, 110, 8, 1, 0, 0, 0, 0, 0, 0, 0, 128, 106,
+        ];
+        let values = [
+            0,
+            255,
+            256,
+            -1,
+            i64::from(i32::MIN),
+            i64::from(i32::MAX),
+            1 << 31,
+            -(1 << 31) - 1,
+            i64::MAX,
+            i64::MIN,
+        ];
+        let term = Term::List(values.iter().map(|&n| Term::Int(n)).collect());
+        assert_eq!(encode(&term), expected);
+        assert_eq!(decode(expected), Ok(term));
+    }
+
+    #[test]
+    fn atoms_are_small_utf8_atoms() {
+        // {true, false, nil}
+        let expected: &[u8] = &[
+            131, 104, 3, 119, 4, 116, 114, 117, 101, 119, 5, 102, 97, 108, 115, 101, 119, 3, 110,
+            105, 108,
+        ];
+        let term = Term::Tuple(vec![Term::Bool(true), Term::Bool(false), Term::Nil]);
+        assert_eq!(encode(&term), expected);
+        assert_eq!(decode(expected), Ok(term));
+    }
+
+    #[test]
+    fn empty_list_is_nil_ext() {
+        assert_eq!(encode(&Term::List(vec![])), [131, 106]);
+        assert_eq!(decode(&[131, 106]), Ok(Term::List(vec![])));
+    }
+
+    #[test]
+    fn nested_lists_tuples_and_empty_binary() {
+        // [[<<"a">>, [true]], [], <<>>, {1, [nil]}] as OTP 25 writes it by default (ATOM_EXT)
+        let otp25: &[u8] = &[
+            131, 108, 0, 0, 0, 4, 108, 0, 0, 0, 2, 109, 0, 0, 0, 1, 97, 108, 0, 0, 0, 1, 100, 0, 4,
+            116, 114, 117, 101, 106, 106, 106, 109, 0, 0, 0, 0, 104, 2, 97, 1, 108, 0, 0, 0, 1,
+            100, 0, 3, 110, 105, 108, 106, 106,
+        ];
+        let term = Term::List(vec![
+            Term::List(vec![Term::str("a"), Term::List(vec![Term::Bool(true)])]),
+            Term::List(vec![]),
+            Term::Binary(vec![]),
+            Term::Tuple(vec![Term::Int(1), Term::List(vec![Term::Nil])]),
+        ]);
+        assert_eq!(decode(otp25), Ok(term.clone()));
+        // The same term with `[{minor_version, 2}]`: atoms as SMALL_ATOM_UTF8_EXT.
+        let modern: &[u8] = &[
+            131, 108, 0, 0, 0, 4, 108, 0, 0, 0, 2, 109, 0, 0, 0, 1, 97, 108, 0, 0, 0, 1, 119, 4,
+            116, 114, 117, 101, 106, 106, 106, 109, 0, 0, 0, 0, 104, 2, 97, 1, 108, 0, 0, 0, 1,
+            119, 3, 110, 105, 108, 106, 106,
+        ];
+        assert_eq!(decode(modern), Ok(term.clone()));
+        assert_eq!(encode(&term), modern);
+    }
+
+    #[test]
+    fn large_tuple_and_utf8_binary() {
+        let term = Term::Tuple((1..=256).map(Term::Int).collect());
+        let bytes = encode(&term);
+        // {1, 2, ..., 256} begins [131,105,0,0,1,0,97,1,97,2,...]
+        assert_eq!(bytes[..10], [131, 105, 0, 0, 1, 0, 97, 1, 97, 2]);
+        assert_eq!(decode(&bytes), Ok(term));
+        // <<"ünï"/utf8>>
+        let expected: &[u8] = &[131, 109, 0, 0, 0, 5, 195, 188, 110, 195, 175];
+        assert_eq!(encode(&Term::str("ünï")), expected);
+    }
+
+    #[test]
+    fn decodes_string_ext_and_compressed_terms() {
+        // "abc"
+        assert_eq!(
+            decode(&[131, 107, 0, 3, 97, 98, 99]),
+            Ok(Term::List(vec![
+                Term::Int(97),
+                Term::Int(98),
+                Term::Int(99)
+            ]))
+        );
+        // term_to_binary(lists:duplicate(100, <<"x">>), [compressed])
+        let compressed: &[u8] = &[
+            131, 80, 0, 0, 2, 94, 120, 156, 203, 97, 96, 96, 72, 201, 5, 18, 140, 21, 163, 228, 40,
+            73, 93, 50, 11, 0, 184, 109, 91, 19,
+        ];
+        assert_eq!(
+            decode(compressed),
+            Ok(Term::List(vec![Term::str("x"); 100]))
+        );
+    }
+
+    #[test]
+    fn round_trips() {
+        let term = Term::map([
+            ("status", Term::Int(-5)),
+            ("list", Term::List(vec![Term::Nil, Term::Bool(false)])),
+            (
+                "nested",
+                Term::Map(vec![(Term::Int(1), Term::Tuple(vec![]))]),
+            ),
+            ("big", Term::Int(-(1 << 40))),
+        ]);
+        assert_eq!(decode(&encode(&term)), Ok(term));
+    }
+
+    #[test]
+    fn refuses_what_hex_core_refuses() {
+        // ok (an atom other than true/false/nil)
+        assert!(decode(&[131, 119, 2, 111, 107]).is_err());
+        // 1.5 (floats are outside the subset)
+        assert!(decode(&[131, 70, 63, 248, 0, 0, 0, 0, 0, 0]).is_err());
+        // not version 131, empty, truncated, trailing bytes, improper list [1|2]
+        assert!(decode(&[130, 106]).is_err());
+        assert!(decode(&[]).is_err());
+        assert!(decode(&[131, 109, 0, 0, 0, 5, 1]).is_err());
+        assert!(decode(&[131, 106, 0]).is_err());
+        assert!(decode(&[131, 108, 0, 0, 0, 1, 97, 1, 97, 2]).is_err());
+        // a list claiming 4 billion elements
+        assert!(decode(&[131, 108, 255, 255, 255, 255, 106]).is_err());
+        // 2^64 does not fit
+        assert!(decode(&[131, 110, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]).is_err());
+    }
+
+    #[test]
+    fn refuses_deep_nesting() {
+        let mut bytes = vec![131];
+        for _ in 0..10_000 {
+            bytes.extend_from_slice(&[108, 0, 0, 0, 1]);
+        }
+        bytes.push(106);
+        bytes.extend(std::iter::repeat_n(106, 10_000));
+        assert!(decode(&bytes).is_err());
+    }
+}

@@ -1,1 +1,972 @@
-//! (being written)
+//! `metadata.config`, the package description inside a Hex tarball: Erlang term text as
+//! `file:consult` reads it, one `{Key, Value}.` term per entry.
+//!
+//! [`parse`] reads the term syntax that hex_core and Mix write (tuples, lists, maps, binaries,
+//! strings, atoms, numbers, `%` comments) and picks out the fields a registry needs. It accepts
+//! the three shapes of `requirements` seen in real tarballs (see [`Requirement`]).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The fields of `metadata.config` that the registry uses; unknown keys are ignored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metadata {
+    pub name: String,
+    pub version: String,
+    /// OTP application name, when it differs from the package name.
+    pub app: Option<String>,
+    pub description: Option<String>,
+    pub licenses: Vec<String>,
+    pub build_tools: Vec<String>,
+    /// Dependencies, sorted by name.
+    pub requirements: Vec<Requirement>,
+    pub files: Vec<String>,
+    /// Elixir version requirement (`~> 1.14`), Mix packages only.
+    pub elixir: Option<String>,
+    /// Link name and URL, in the order written.
+    pub links: Vec<(String, String)>,
+}
+
+/// One dependency. `metadata.config` spells the list three ways, all accepted:
+/// `[{<<"dep">>, [{<<"app">>, ..}, ..]}]` (hex_core's `create`, so rebar3 and Mix today),
+/// `#{<<"dep">> => #{..}}` (a hand-written map) and `[[{<<"name">>, <<"dep">>}, ..]]` (old Mix).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Requirement {
+    pub name: String,
+    /// Elixir-style version requirement, e.g. `~> 1.0`.
+    pub requirement: String,
+    pub optional: bool,
+    pub app: Option<String>,
+    /// Repository the dependency lives in, when not the depending package's own.
+    pub repository: Option<String>,
+}
+
+/// Reads `metadata.config` text. An error names the line and key at fault.
+pub fn parse(text: &str) -> Result<Metadata, String> {
+    let mut fields = Fields(BTreeMap::new());
+    for (line, term) in Parser::new(text).terms()? {
+        let not_pair = || format!("line {line}: expected a {{Key, Value}} tuple");
+        let Value::Tuple(pair) = term else {
+            return Err(not_pair());
+        };
+        let [key, value] = <[Value; 2]>::try_from(pair).map_err(|_| not_pair())?;
+        let key = match key {
+            Value::Atom(a) => a,
+            key => as_text(&key).ok_or_else(|| format!("line {line}: key is not a string"))?,
+        };
+        // file:consult then maps:from_list, as hex_core does: the last of a repeated key wins.
+        fields.0.insert(key, (line, value));
+    }
+    let mut requirements = fields
+        .get("requirements", requirements)?
+        .unwrap_or_default();
+    requirements.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Metadata {
+        name: fields.required("name")?,
+        version: fields.required("version")?,
+        app: fields.text("app")?,
+        description: fields.text("description")?,
+        licenses: fields.get("licenses", text_list)?.unwrap_or_default(),
+        build_tools: fields.get("build_tools", text_list)?.unwrap_or_default(),
+        requirements,
+        files: fields.get("files", text_list)?.unwrap_or_default(),
+        elixir: fields.text("elixir")?,
+        links: fields.get("links", links)?.unwrap_or_default(),
+    })
+}
+
+/// The top-level `{Key, Value}` terms by key, each with its line.
+struct Fields(BTreeMap<String, (usize, Value)>);
+
+impl Fields {
+    /// `read` applied to the value of `key`, if present; errors name the line and key.
+    fn get<T>(
+        &self,
+        key: &str,
+        read: impl Fn(&Value) -> Result<T, String>,
+    ) -> Result<Option<T>, String> {
+        match self.0.get(key) {
+            Some((line, v)) => read(v)
+                .map(Some)
+                .map_err(|e| format!("line {line}: `{key}`: {e}")),
+            None => Ok(None),
+        }
+    }
+
+    /// An optional string; `nil` and `undefined` count as absent.
+    fn text(&self, key: &str) -> Result<Option<String>, String> {
+        Ok(self.get(key, optional_text)?.flatten())
+    }
+
+    fn required(&self, key: &str) -> Result<String, String> {
+        self.text(key)?
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| format!("`{key}` is missing"))
+    }
+}
+
+fn optional_text(v: &Value) -> Result<Option<String>, String> {
+    if is_null(v) {
+        Ok(None)
+    } else {
+        as_text(v)
+            .map(Some)
+            .ok_or_else(|| "expected a string".into())
+    }
+}
+
+fn links(v: &Value) -> Result<Vec<(String, String)>, String> {
+    pairs(v)?
+        .into_iter()
+        .map(|(name, url)| Ok((name, as_text(url).ok_or("a link URL is not a string")?)))
+        .collect()
+}
+
+/// Reads `metadata.config` bytes the way hex_core does: as UTF-8, or as Latin-1 when the bytes
+/// are not valid UTF-8.
+pub fn parse_bytes(bytes: &[u8]) -> Result<Metadata, String> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse(text),
+        Err(_) => parse(&latin1(bytes)),
+    }
+}
+
+fn latin1(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+/// An Erlang term, as far as `metadata.config` needs.
+#[derive(Debug, Clone, PartialEq)]
+enum Value {
+    Tuple(Vec<Value>),
+    List(Vec<Value>),
+    Map(Vec<(Value, Value)>),
+    Binary(Vec<u8>),
+    /// A `"..."` literal (in Erlang a list of characters).
+    Str(String),
+    Atom(String),
+    Int(i64),
+    Float(f64),
+}
+
+fn is_null(v: &Value) -> bool {
+    matches!(v, Value::Atom(a) if a == "nil" || a == "undefined")
+}
+
+/// The text of a binary or a character list.
+///
+/// A binary's bytes are read as UTF-8, or as Latin-1 when invalid. That undoes both ways hex_core
+/// has written text: current versions write `<<"ü"/utf8>>`; 0.7.1 (rebar3 3.19) writes the UTF-8
+/// bytes bare, `<<"ü">>`, which `file:consult` reads back as the Latin-1 byte 252.
+fn as_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Binary(bytes) => Some(match String::from_utf8(bytes.clone()) {
+            Ok(s) => s,
+            Err(_) => latin1(bytes),
+        }),
+        Value::Str(s) => Some(s.clone()),
+        Value::List(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Int(c) => u32::try_from(*c).ok().and_then(char::from_u32),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+fn text_list(v: &Value) -> Result<Vec<String>, String> {
+    match v {
+        Value::List(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| as_text(item).ok_or_else(|| format!("item {} is not a string", i + 1)))
+            .collect(),
+        Value::Str(s) if s.is_empty() => Ok(Vec::new()),
+        _ => Err("expected a list of strings".into()),
+    }
+}
+
+/// The entries of a map or of a list of `{Key, Value}` tuples, keys as text.
+fn pairs(v: &Value) -> Result<Vec<(String, &Value)>, String> {
+    let entries: Vec<(&Value, &Value)> = match v {
+        Value::Map(entries) => entries.iter().map(|(k, v)| (k, v)).collect(),
+        Value::List(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Tuple(t) if t.len() == 2 => Ok((&t[0], &t[1])),
+                _ => Err("expected {Key, Value} tuples".to_string()),
+            })
+            .collect::<Result<_, _>>()?,
+        Value::Str(s) if s.is_empty() => Vec::new(),
+        _ => return Err("expected a map or a list of {Key, Value} tuples".into()),
+    };
+    entries
+        .into_iter()
+        .map(|(k, v)| {
+            let key = match k {
+                Value::Atom(a) => Some(a.clone()),
+                k => as_text(k),
+            };
+            Ok((key.ok_or("a key is not a string")?, v))
+        })
+        .collect()
+}
+
+fn requirements(v: &Value) -> Result<Vec<Requirement>, String> {
+    let reqs: Vec<Requirement> = match v {
+        Value::Map(entries) => entries
+            .iter()
+            .map(|(name, spec)| requirement(Some(name), spec))
+            .collect::<Result<_, _>>()?,
+        Value::List(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Tuple(t) if t.len() == 2 => requirement(Some(&t[0]), &t[1]),
+                // The old shape: a kv-list (or map) that carries its own `name`.
+                Value::List(_) | Value::Map(_) => requirement(None, item),
+                _ => Err("expected {Name, [{Key, Value}]} entries".into()),
+            })
+            .collect::<Result<_, _>>()?,
+        Value::Str(s) if s.is_empty() => Vec::new(),
+        _ => return Err("expected a map or a list".into()),
+    };
+    let mut names: Vec<&str> = reqs.iter().map(|r| r.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(dup) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!("`{}` is listed twice", dup[0]));
+    }
+    Ok(reqs)
+}
+
+fn requirement(name: Option<&Value>, spec: &Value) -> Result<Requirement, String> {
+    let spec = pairs(spec)?;
+    let get = |key: &str| spec.iter().rev().find(|(k, _)| k == key).map(|(_, v)| *v);
+    let name = match name.or_else(|| get("name")) {
+        Some(v) => as_text(v).ok_or("a dependency name is not a string")?,
+        None => return Err("a dependency has no `name`".into()),
+    };
+    if name.is_empty() {
+        return Err("a dependency has an empty name".into());
+    }
+    let opt = |key: &str| match get(key) {
+        None => Ok(None),
+        Some(v) if is_null(v) => Ok(None),
+        Some(v) => as_text(v)
+            .map(Some)
+            .ok_or_else(|| format!("`{name}`: `{key}` is not a string")),
+    };
+    let requirement = opt("requirement")?
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| format!("`{name}`: `requirement` is missing"))?;
+    let optional = match get("optional") {
+        None => false,
+        Some(Value::Atom(a)) if a == "true" => true,
+        Some(Value::Atom(a)) if a == "false" || a == "nil" || a == "undefined" => false,
+        Some(_) => return Err(format!("`{name}`: `optional` is not true or false")),
+    };
+    Ok(Requirement {
+        app: opt("app")?,
+        repository: opt("repository")?,
+        name,
+        requirement,
+        optional,
+    })
+}
+
+/// Nesting deeper than this is refused; real metadata is four levels deep.
+const MAX_DEPTH: usize = 32;
+
+/// A recursive-descent reader for Erlang term text.
+struct Parser {
+    chars: Vec<char>,
+    pos: usize,
+    line: usize,
+}
+
+impl Parser {
+    fn new(text: &str) -> Parser {
+        Parser {
+            chars: text.chars().collect(),
+            pos: 0,
+            line: 1,
+        }
+    }
+
+    fn err<T>(&self, msg: impl std::fmt::Display) -> Result<T, String> {
+        Err(format!("line {}: {msg}", self.line))
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).copied()
+    }
+
+    fn peek_at(&self, n: usize) -> Option<char> {
+        self.chars.get(self.pos + n).copied()
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.pos += 1;
+        if c == '\n' {
+            self.line += 1;
+        }
+        Some(c)
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        if self.peek() == Some(c) {
+            self.bump();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, c: char) -> Result<(), String> {
+        self.skip_ws();
+        if self.eat(c) {
+            Ok(())
+        } else {
+            self.err(format!("expected `{c}`, found {}", self.found()))
+        }
+    }
+
+    fn found(&self) -> String {
+        match self.peek() {
+            Some(c) => format!("`{c}`"),
+            None => "end of file".into(),
+        }
+    }
+
+    /// Whitespace as Erlang's scanner sees it (control characters, space, and U+0080–U+00A0),
+    /// and `%` comments.
+    fn skip_ws(&mut self) {
+        while let Some(c) = self.peek() {
+            if c <= ' ' || ('\u{80}'..='\u{a0}').contains(&c) {
+                self.bump();
+            } else if c == '%' {
+                while self.peek().is_some_and(|c| c != '\n') {
+                    self.bump();
+                }
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Every `Term.` in the text, each with the line it starts on.
+    fn terms(&mut self) -> Result<Vec<(usize, Value)>, String> {
+        let mut out = Vec::new();
+        loop {
+            self.skip_ws();
+            if self.peek().is_none() {
+                return Ok(out);
+            }
+            let line = self.line;
+            let term = self.term(0)?;
+            self.expect('.')?;
+            // A full stop is a `.` followed by whitespace, a comment or the end.
+            if let Some(c) = self.peek()
+                && !(c <= ' ' || c == '%' || ('\u{80}'..='\u{a0}').contains(&c))
+            {
+                return self.err(format!("expected whitespace after `.`, found `{c}`"));
+            }
+            out.push((line, term));
+        }
+    }
+
+    fn term(&mut self, depth: usize) -> Result<Value, String> {
+        if depth > MAX_DEPTH {
+            return self.err("terms nested too deeply");
+        }
+        self.skip_ws();
+        let Some(c) = self.peek() else {
+            return self.err("unexpected end of file");
+        };
+        match c {
+            '{' => {
+                self.bump();
+                Ok(Value::Tuple(self.sequence('}', depth)?))
+            }
+            '[' => {
+                self.bump();
+                Ok(Value::List(self.sequence(']', depth)?))
+            }
+            '#' if self.peek_at(1) == Some('{') => {
+                self.pos += 2;
+                self.map(depth)
+            }
+            '<' if self.peek_at(1) == Some('<') => {
+                self.pos += 2;
+                self.binary()
+            }
+            '"' => Ok(Value::Str(self.strings()?)),
+            '\'' => {
+                self.bump();
+                Ok(Value::Atom(self.quoted('\'')?))
+            }
+            '$' => {
+                self.bump();
+                let c = self.char_literal()?;
+                Ok(Value::Int(i64::from(u32::from(c))))
+            }
+            '0'..='9' | '-' | '+' => self.number(),
+            'a'..='z' | 'ß'..='ÿ' if c != '÷' => {
+                let mut name = String::new();
+                while let Some(c) = self.peek().filter(|&c| is_name_char(c)) {
+                    name.push(c);
+                    self.bump();
+                }
+                Ok(Value::Atom(name))
+            }
+            'A'..='Z' | '_' => self.err("variables are not allowed in metadata.config"),
+            other => self.err(format!("unexpected `{other}`")),
+        }
+    }
+
+    /// Comma-separated terms up to `close`.
+    fn sequence(&mut self, close: char, depth: usize) -> Result<Vec<Value>, String> {
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.eat(close) {
+            return Ok(items);
+        }
+        loop {
+            items.push(self.term(depth + 1)?);
+            self.skip_ws();
+            if self.eat(',') {
+                continue;
+            }
+            if self.eat(close) {
+                return Ok(items);
+            }
+            if close == ']' && self.peek() == Some('|') {
+                return self.err("improper lists (`[H | T]`) are not supported");
+            }
+            return self.err(format!("expected `,` or `{close}`, found {}", self.found()));
+        }
+    }
+
+    fn map(&mut self, depth: usize) -> Result<Value, String> {
+        let mut entries = Vec::new();
+        self.skip_ws();
+        if self.eat('}') {
+            return Ok(Value::Map(entries));
+        }
+        loop {
+            let key = self.term(depth + 1)?;
+            self.skip_ws();
+            if !(self.eat('=') && self.eat('>')) {
+                return self.err(format!("expected `=>` in a map, found {}", self.found()));
+            }
+            let value = self.term(depth + 1)?;
+            entries.push((key, value));
+            self.skip_ws();
+            if self.eat(',') {
+                continue;
+            }
+            if self.eat('}') {
+                return Ok(Value::Map(entries));
+            }
+            return self.err(format!("expected `,` or `}}`, found {}", self.found()));
+        }
+    }
+
+    /// The segments of `<<...>>` after the opening `<<`: strings (optionally `/utf8`) and bytes.
+    fn binary(&mut self) -> Result<Value, String> {
+        let mut bytes = Vec::new();
+        self.skip_ws();
+        if self.eat('>') {
+            return match self.eat('>') {
+                true => Ok(Value::Binary(bytes)),
+                false => self.err("expected `>>`"),
+            };
+        }
+        loop {
+            self.skip_ws();
+            match self.peek() {
+                Some('"') => {
+                    let s = self.strings()?;
+                    self.skip_ws();
+                    if self.eat('/') {
+                        self.skip_ws();
+                        let mut spec = String::new();
+                        while let Some(c) = self.peek().filter(|&c| is_name_char(c)) {
+                            spec.push(c);
+                            self.bump();
+                        }
+                        if spec != "utf8" {
+                            return self.err(format!("unsupported binary segment type `{spec}`"));
+                        }
+                        bytes.extend_from_slice(s.as_bytes());
+                    } else if s.chars().all(|c| u32::from(c) <= 0xff) {
+                        // Without /utf8 each character is one byte (its Latin-1 code).
+                        bytes.extend(s.chars().map(|c| u32::from(c) as u8));
+                    } else {
+                        // Erlang would truncate these characters; keep the text instead.
+                        bytes.extend_from_slice(s.as_bytes());
+                    }
+                }
+                Some(_) => match self.term(MAX_DEPTH)? {
+                    Value::Int(b) if (0..=255).contains(&b) => bytes.push(b as u8),
+                    _ => return self.err("a binary segment must be a string or a byte"),
+                },
+                None => return self.err("unexpected end of file in a binary"),
+            }
+            self.skip_ws();
+            if self.eat(',') {
+                continue;
+            }
+            if self.eat('>') && self.eat('>') {
+                return Ok(Value::Binary(bytes));
+            }
+            return self.err(format!("expected `,` or `>>`, found {}", self.found()));
+        }
+    }
+
+    /// One or more adjacent `"..."` literals, which Erlang joins into one.
+    fn strings(&mut self) -> Result<String, String> {
+        let mut s = String::new();
+        loop {
+            self.bump();
+            s.push_str(&self.quoted('"')?);
+            self.skip_ws();
+            if self.peek() != Some('"') {
+                return Ok(s);
+            }
+        }
+    }
+
+    /// The rest of a quoted string or atom after its opening quote.
+    fn quoted(&mut self, quote: char) -> Result<String, String> {
+        let mut s = String::new();
+        loop {
+            match self.bump() {
+                None => return self.err(format!("unterminated {quote}...{quote}")),
+                Some(c) if c == quote => return Ok(s),
+                Some('\\') => s.push(self.escape()?),
+                Some(c) => s.push(c),
+            }
+        }
+    }
+
+    /// The character after `$`.
+    fn char_literal(&mut self) -> Result<char, String> {
+        match self.bump() {
+            Some('\\') => self.escape(),
+            Some(c) => Ok(c),
+            None => self.err("unexpected end of file after `$`"),
+        }
+    }
+
+    /// An escape sequence after the backslash, as the Erlang reference manual lists them.
+    fn escape(&mut self) -> Result<char, String> {
+        let Some(c) = self.bump() else {
+            return self.err("unexpected end of file in an escape");
+        };
+        let code = match c {
+            'b' => 8,
+            'd' => 127,
+            'e' => 27,
+            'f' => 12,
+            'n' => 10,
+            'r' => 13,
+            's' => 32,
+            't' => 9,
+            'v' => 11,
+            '^' => match self.bump() {
+                Some(c) => u32::from(c) & 31,
+                None => return self.err("unexpected end of file in an escape"),
+            },
+            '0'..='7' => {
+                let mut code = c.to_digit(8).unwrap_or(0);
+                for _ in 0..2 {
+                    match self.peek().and_then(|c| c.to_digit(8)) {
+                        Some(d) => {
+                            code = code * 8 + d;
+                            self.bump();
+                        }
+                        None => break,
+                    }
+                }
+                code
+            }
+            'x' => {
+                let mut digits = String::new();
+                if self.eat('{') {
+                    while let Some(c) = self.bump() {
+                        if c == '}' {
+                            break;
+                        }
+                        digits.push(c);
+                    }
+                } else {
+                    for _ in 0..2 {
+                        digits.extend(self.bump());
+                    }
+                }
+                match u32::from_str_radix(&digits, 16) {
+                    Ok(code) => code,
+                    Err(_) => return self.err(format!("bad escape `\\x{digits}`")),
+                }
+            }
+            other => u32::from(other),
+        };
+        match char::from_u32(code) {
+            Some(c) => Ok(c),
+            None => self.err(format!("escape names no character ({code})")),
+        }
+    }
+
+    /// Integers (`42`, `-7`, `16#ff`, `1_000`) and floats (`1.5`, `2.0e-3`).
+    fn number(&mut self) -> Result<Value, String> {
+        let negative = match self.peek() {
+            Some('-') => {
+                self.bump();
+                true
+            }
+            Some('+') => {
+                self.bump();
+                false
+            }
+            _ => false,
+        };
+        self.skip_ws();
+        let digits = self.digits(|c| c.is_ascii_digit());
+        if digits.is_empty() {
+            return self.err(format!("expected a number, found {}", self.found()));
+        }
+        let sign = if negative { "-" } else { "" };
+        if self.peek() == Some('#') {
+            self.bump();
+            let radix = digits.parse::<u32>().ok().filter(|r| (2..=36).contains(r));
+            let Some(radix) = radix else {
+                return self.err(format!("bad radix {digits}"));
+            };
+            let value = self.digits(|c| c.is_digit(radix));
+            return i64::from_str_radix(&format!("{sign}{value}"), radix)
+                .map(Value::Int)
+                .map_err(|_| format!("line {}: bad number {digits}#{value}", self.line));
+        }
+        if self.peek() == Some('.') && self.peek_at(1).is_some_and(|c| c.is_ascii_digit()) {
+            self.bump();
+            let mut float = format!("{sign}{digits}.{}", self.digits(|c| c.is_ascii_digit()));
+            if matches!(self.peek(), Some('e' | 'E')) {
+                self.bump();
+                float.push('e');
+                if let Some(s @ ('-' | '+')) = self.peek() {
+                    float.push(s);
+                    self.bump();
+                }
+                float.push_str(&self.digits(|c| c.is_ascii_digit()));
+            }
+            return float
+                .parse()
+                .map(Value::Float)
+                .map_err(|_| format!("line {}: bad float {float}", self.line));
+        }
+        match format!("{sign}{digits}").parse() {
+            Ok(n) => Ok(Value::Int(n)),
+            Err(_) => self.err(format!("number {sign}{digits} is too large")),
+        }
+    }
+
+    /// Digits matching `is_digit`, with `_` separators dropped.
+    fn digits(&mut self, is_digit: impl Fn(char) -> bool) -> String {
+        let mut out = String::new();
+        while let Some(c) = self.peek() {
+            if is_digit(c) {
+                out.push(c);
+            } else if c != '_' || !self.peek_at(1).is_some_and(&is_digit) {
+                break;
+            }
+            self.bump();
+        }
+        out
+    }
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || c == '_'
+        || c == '@'
+        || (('À'..='ÿ').contains(&c) && c != '×' && c != '÷')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(name: &str, requirement: &str, optional: bool, repo: Option<&str>) -> Requirement {
+        Requirement {
+            name: name.into(),
+            requirement: requirement.into(),
+            optional,
+            app: Some(name.into()),
+            repository: repo.map(Into::into),
+        }
+    }
+
+    /// Written by `r3_hex_tarball:create/2` (hex_core 0.7.1 inside rebar3 3.19, OTP 25) from a map
+    /// whose `requirements` and `links` were maps: it writes both as lists of tuples, and writes
+    /// the UTF-8 bytes of `ünï` bare inside `<<"...">>`.
+    const HEX_CORE_0_7_1: &str = r#"{<<"app">>,<<"tollgate_fixture">>}.
+{<<"build_tools">>,[<<"rebar3">>]}.
+{<<"description">>,<<"A fixture \"quoted\" \\ ünï">>}.
+{<<"files">>,
+ [<<"src/tollgate_fixture.erl">>,<<"src/tollgate_fixture.app.src">>]}.
+{<<"licenses">>,[<<"Apache-2.0">>]}.
+{<<"links">>,[{<<"GitHub">>,<<"https://example.com/x">>}]}.
+{<<"name">>,<<"tollgate_fixture">>}.
+{<<"requirements">>,
+ [{<<"acme_dep">>,
+   [{<<"app">>,<<"acme_dep">>},
+    {<<"optional">>,true},
+    {<<"requirement">>,<<">= 0.1.0">>}]},
+  {<<"cowlib">>,
+   [{<<"app">>,<<"cowlib">>},
+    {<<"optional">>,false},
+    {<<"repository">>,<<"hexpm">>},
+    {<<"requirement">>,<<"~> 2.12">>}]}]}.
+{<<"version">>,<<"1.2.3">>}.
+"#;
+
+    #[test]
+    fn reads_what_hex_core_0_7_1_writes() {
+        let meta = parse(HEX_CORE_0_7_1).expect("parses");
+        assert_eq!(
+            meta,
+            Metadata {
+                name: "tollgate_fixture".into(),
+                version: "1.2.3".into(),
+                app: Some("tollgate_fixture".into()),
+                description: Some("A fixture \"quoted\" \\ ünï".into()),
+                licenses: vec!["Apache-2.0".into()],
+                build_tools: vec!["rebar3".into()],
+                requirements: vec![
+                    Requirement {
+                        repository: None,
+                        ..req("acme_dep", ">= 0.1.0", true, None)
+                    },
+                    req("cowlib", "~> 2.12", false, Some("hexpm")),
+                ],
+                files: vec![
+                    "src/tollgate_fixture.erl".into(),
+                    "src/tollgate_fixture.app.src".into()
+                ],
+                elixir: None,
+                links: vec![("GitHub".into(), "https://example.com/x".into())],
+            }
+        );
+        // The same file read as bytes, and as Latin-1 (what hex_core falls back to).
+        assert_eq!(parse_bytes(HEX_CORE_0_7_1.as_bytes()), Ok(meta.clone()));
+        assert_eq!(parse(&latin1(HEX_CORE_0_7_1.as_bytes())), Ok(meta));
+    }
+
+    /// What current hex_core (`io_lib_pretty:print(.., [{encoding, utf8}])`, as used by Mix's
+    /// `hex.build`) writes: non-ASCII binaries get `/utf8`, nested maps become kv-lists.
+    const HEX_CORE_CURRENT: &str = r#"{<<"app">>,<<"plug_acme">>}.
+{<<"build_tools">>,[<<"mix">>]}.
+{<<"description">>,<<"Ünïcödé plug, \"quoted\"\ttab"/utf8>>}.
+{<<"elixir">>,<<"~> 1.14">>}.
+{<<"extra">>,[{<<"maintainers">>,[<<"A">>]}]}.
+{<<"files">>,[<<"lib">>,<<"lib/plug_acme.ex">>,<<"mix.exs">>,<<"README.md">>]}.
+{<<"licenses">>,[<<"MIT">>]}.
+{<<"links">>,
+ [{<<"Docs">>,<<"https://acme.dev">>},
+  {<<"GitHub">>,<<"https://github.com/acme/plug">>}]}.
+{<<"name">>,<<"plug_acme">>}.
+{<<"requirements">>,
+ [{<<"plug">>,
+   [{<<"app">>,<<"plug">>},
+    {<<"optional">>,false},
+    {<<"repository">>,<<"hexpm">>},
+    {<<"requirement">>,<<"~> 1.14">>}]},
+  {<<"jason">>,
+   [{<<"app">>,<<"jason">>},
+    {<<"optional">>,true},
+    {<<"repository">>,<<"hexpm">>},
+    {<<"requirement">>,<<"~> 1.0">>}]}]}.
+{<<"version">>,<<"2.0.0-rc.1+build.5">>}.
+"#;
+
+    #[test]
+    fn reads_what_current_hex_core_writes() {
+        let meta = parse(HEX_CORE_CURRENT).expect("parses");
+        assert_eq!(meta.name, "plug_acme");
+        assert_eq!(meta.version, "2.0.0-rc.1+build.5");
+        assert_eq!(
+            meta.description.as_deref(),
+            Some("Ünïcödé plug, \"quoted\"\ttab")
+        );
+        assert_eq!(meta.elixir.as_deref(), Some("~> 1.14"));
+        assert_eq!(meta.build_tools, ["mix"]);
+        assert_eq!(meta.files.len(), 4);
+        assert_eq!(meta.links[1].1, "https://github.com/acme/plug");
+        // Sorted by name although written plug, jason.
+        assert_eq!(
+            meta.requirements,
+            [
+                req("jason", "~> 1.0", true, Some("hexpm")),
+                req("plug", "~> 1.14", false, Some("hexpm"))
+            ]
+        );
+    }
+
+    #[test]
+    fn reads_requirements_as_a_map_with_comments_and_atoms() {
+        let text = r#"
+            %% written by hand
+            {<<"name">>, <<"acme">>}. % trailing comment
+            {<<"version">>, <<"0.1.0">>}.
+            {<<"requirements">>, #{
+                <<"zlib">> => #{<<"app">> => <<"zlib">>, <<"optional">> => false,
+                                <<"requirement">> => <<"~> 1.0">>, <<"repository">> => <<"hexpm">>},
+                <<"abc">> => [{<<"requirement">>, <<">= 2.0.0">>}, {<<"app">>, nil},
+                              {'optional', 'true'}]
+            }}.
+            {<<"links">>, #{<<"Home">> => <<"https://acme.dev">>}}.
+            {<<"unknown">>, {1, 2.5e3, -16#ff, $a, [x|y]}}.
+        "#;
+        // The unknown key holds an improper list, which this parser does not support.
+        assert!(parse(text).expect_err("improper list").contains("line 12"));
+        let meta = parse(&text.replace("[x|y]", "[x, 'Y', \"y\"]")).expect("parses");
+        assert_eq!(
+            meta.requirements,
+            [
+                Requirement {
+                    app: None,
+                    ..req("abc", ">= 2.0.0", true, None)
+                },
+                req("zlib", "~> 1.0", false, Some("hexpm")),
+            ]
+        );
+        assert_eq!(meta.links, [("Home".into(), "https://acme.dev".into())]);
+        assert!(meta.licenses.is_empty() && meta.files.is_empty() && meta.app.is_none());
+    }
+
+    #[test]
+    fn reads_old_mix_requirements_with_a_name_key() {
+        let text = r#"{<<"name">>,<<"old">>}.
+{<<"version">>,<<"0.0.1">>}.
+{<<"requirements">>,[[{<<"name">>,<<"poison">>},{<<"app">>,<<"poison">>},
+  {<<"optional">>,false},{<<"requirement">>,<<"~> 1.0">>}]]}.
+"#;
+        let meta = parse(text).expect("parses");
+        assert_eq!(meta.requirements, [req("poison", "~> 1.0", false, None)]);
+        let empty = text.replace(
+            &text[text.find("{<<\"requirements").expect("present")..],
+            "{<<\"requirements\">>,[]}.\n",
+        );
+        assert_eq!(parse(&empty).expect("parses").requirements, []);
+    }
+
+    #[test]
+    fn reads_escapes_strings_and_charlists() {
+        let text = "{<<\"name\">>, \"str\" \"ing\"}.\n\
+            {version, [49, 46, 48, $., $0]}.\n\
+            {<<\"description\">>, <<\"a\\nb\\tc\\\\d\\\"e\\x{1F600}\\101\\s\\x41\"/utf8, 33>>}.\n\
+            {<<\"app\">>, 'quoted atom ignored for text'}.\n";
+        let meta = parse(text);
+        // An atom is not text.
+        assert!(meta.expect_err("atom app").contains("line 4: `app`"));
+        let meta = parse(&text.replace("'quoted atom ignored for text'", "nil")).expect("parses");
+        assert_eq!(meta.name, "string");
+        assert_eq!(meta.version, "1.0.0");
+        assert_eq!(
+            meta.description.as_deref(),
+            Some("a\nb\tc\\d\"e\u{1F600}A A!")
+        );
+        assert_eq!(meta.app, None);
+    }
+
+    #[test]
+    fn reads_latin1_bytes() {
+        let mut bytes = b"{<<\"name\">>,<<\"x\">>}.{<<\"version\">>,<<\"1.0.0\">>}.".to_vec();
+        assert!(
+            parse_bytes(&bytes)
+                .expect_err("no space after dot")
+                .contains("line 1")
+        );
+        bytes = b"{<<\"name\">>,<<\"x\">>}.\n{<<\"version\">>,<<\"1.0.0\">>}.\n".to_vec();
+        bytes.extend_from_slice(b"{<<\"description\">>,<<\"caf\xe9\">>}.\n");
+        assert_eq!(
+            parse_bytes(&bytes).expect("parses").description.as_deref(),
+            Some("café")
+        );
+    }
+
+    #[test]
+    fn errors_name_the_key_and_line() {
+        let base = "{<<\"name\">>,<<\"x\">>}.\n{<<\"version\">>,<<\"1.0.0\">>}.\n";
+        let cases = [
+            (
+                "{<<\"version\">>,<<\"1.0.0\">>}.\n".to_string(),
+                "`name` is missing",
+            ),
+            (
+                "{<<\"name\">>,<<\"x\">>}.\n".to_string(),
+                "`version` is missing",
+            ),
+            (
+                format!("{base}{{<<\"requirements\">>, <<\"nope\">>}}.\n"),
+                "line 3: `requirements`: expected a map or a list",
+            ),
+            (
+                format!(
+                    "{base}{{<<\"requirements\">>, [{{<<\"d\">>, [{{<<\"app\">>, <<\"d\">>}}]}}]}}.\n"
+                ),
+                "line 3: `requirements`: `d`: `requirement` is missing",
+            ),
+            (
+                format!(
+                    "{base}{{<<\"requirements\">>, [{{<<\"d\">>, [{{<<\"optional\">>, 1}}, {{<<\"requirement\">>, <<\"1.0.0\">>}}]}}]}}.\n"
+                ),
+                "`d`: `optional` is not true or false",
+            ),
+            (
+                format!("{base}\n{{<<\"licenses\">>, [<<\"MIT\">>, 7]}}.\n"),
+                "line 4: `licenses`: item 2 is not a string",
+            ),
+            (
+                format!("{base}{{<<\"files\">>, [}}.\n"),
+                "line 3: unexpected `}`",
+            ),
+            (
+                format!("{base}{{<<\"files\">>, Files}}.\n"),
+                "line 3: variables",
+            ),
+            (
+                format!("{base}{{<<\"files\">>, []}}\n"),
+                "line 4: expected `.`",
+            ),
+            (format!("{base}{{<<\"files\">>, <<\"a\n"), "unterminated"),
+            (
+                format!("{base}[<<\"files\">>].\n"),
+                "line 3: expected a {Key, Value} tuple",
+            ),
+            (
+                format!("{base}{{<<\"x\">>, 99999999999999999999}}.\n"),
+                "too large",
+            ),
+            (
+                format!("{base}{{<<\"x\">>, <<256>>}}.\n"),
+                "string or a byte",
+            ),
+            ("{<<\"name\">>, <<\"a\"/utf16>>}.".to_string(), "`utf16`"),
+        ];
+        for (text, want) in cases {
+            let err = parse(&text).expect_err(&text);
+            assert!(err.contains(want), "{text:?}: {err:?} lacks {want:?}");
+        }
+        let deep = format!(
+            "{base}{{<<\"x\">>, {}{}}}.\n",
+            "[".repeat(100),
+            "]".repeat(100)
+        );
+        assert!(parse(&deep).expect_err("deep").contains("too deeply"));
+    }
+}

@@ -191,6 +191,7 @@ mod tests {
             size: 3,
             published_at: Timestamp(at),
             yanked: false,
+            retired: None,
         }
     }
 

@@ -7,8 +7,11 @@
 //! [`Backend`]. A second implementation of every method would only be a second place for bugs.
 
 mod accounts;
+mod keys;
 mod releases;
 mod tokens;
+
+pub use keys::StoredKey;
 
 use std::time::Duration;
 

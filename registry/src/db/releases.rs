@@ -6,7 +6,7 @@ use super::accounts::ensure_package;
 use super::{Db, log_change};
 use crate::change::Change;
 use crate::domain::{
-    DownloadEvent, Ecosystem, Grant, NewRelease, PackageRef, PackageState, Release,
+    DownloadEvent, Ecosystem, Grant, NewRelease, PackageRef, PackageState, Release, Retirement,
 };
 use crate::ids::{OrgId, PackageId, ReleaseId, SeatId, SellerId, TokenId};
 use crate::time::Timestamp;
@@ -20,11 +20,14 @@ struct ReleaseRow {
     size: i64,
     published_at: i64,
     yanked: i64,
+    retired: Option<String>,
 }
 
 impl From<ReleaseRow> for Release {
     fn from(r: ReleaseRow) -> Self {
         Release {
+            // Written only by `set_retired` from a `Retirement`; unreadable text means none.
+            retired: r.retired.and_then(|t| serde_json::from_str(&t).ok()),
             id: ReleaseId(r.id),
             version: r.version,
             blob_sha256: r.blob_sha256,
@@ -35,7 +38,7 @@ impl From<ReleaseRow> for Release {
     }
 }
 
-const RELEASE_COLUMNS: &str = "id, version, blob_sha256, size, published_at, yanked";
+const RELEASE_COLUMNS: &str = "id, version, blob_sha256, size, published_at, yanked, retired";
 
 #[derive(FromRow)]
 struct GrantRow {
@@ -77,7 +80,7 @@ impl Db {
             return Ok(None);
         };
         let releases: Vec<ReleaseRow> = sqlx::query_as(&format!(
-            "SELECT {RELEASE_COLUMNS} FROM releases WHERE package_id = $1 ORDER BY published_at, id"
+            "SELECT {RELEASE_COLUMNS} FROM releases WHERE package_id = $1 AND reverted_at IS NULL ORDER BY published_at, id"
         ))
         .bind(id)
         .fetch_all(&self.pool)
@@ -125,6 +128,18 @@ impl Db {
     }
 
     pub async fn publish_release(&self, release: &NewRelease, at: Timestamp) -> Result<Release> {
+        self.publish_release_replacing(release, at, None).await
+    }
+
+    /// Publishes `release`; with `replace_since`, a release of the same version published at or
+    /// after that instant is reverted in the same transaction (Hex's `replace=true`). An older
+    /// one stays, and the insert is refused as a duplicate.
+    pub async fn publish_release_replacing(
+        &self,
+        release: &NewRelease,
+        at: Timestamp,
+        replace_since: Option<Timestamp>,
+    ) -> Result<Release> {
         let metadata =
             serde_json::to_string(&release.metadata).map_err(|e| Error::Invalid(e.to_string()))?;
         let mut tx = self.write().await?;
@@ -133,6 +148,9 @@ impl Db {
             name: release.package.clone(),
         };
         let package_id = ensure_package(&mut tx, release.seller_id, &package, at.0).await?;
+        if let Some(since) = replace_since {
+            mark_reverted(&mut tx, package_id, &release.version, since, at).await?;
+        }
         let row: ReleaseRow = sqlx::query_as(&format!(
             "INSERT INTO releases (package_id, version, blob_sha256, size, metadata, published_at)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING {RELEASE_COLUMNS}"
@@ -172,7 +190,7 @@ impl Db {
         package: PackageId,
     ) -> Result<Vec<(ReleaseId, serde_json::Value)>> {
         let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, metadata FROM releases WHERE package_id = $1 ORDER BY id")
+            sqlx::query_as("SELECT id, metadata FROM releases WHERE package_id = $1 AND reverted_at IS NULL ORDER BY id")
                 .bind(package.0)
                 .fetch_all(&self.pool)
                 .await?;
@@ -197,14 +215,82 @@ impl Db {
     /// The bytes stay: existing lockfiles keep building.
     pub async fn set_yanked(&self, package: PackageId, version: &str, yanked: bool) -> Result<()> {
         let mut tx = self.write().await?;
-        let done =
-            sqlx::query("UPDATE releases SET yanked = $1 WHERE package_id = $2 AND version = $3")
-                .bind(i64::from(yanked))
-                .bind(package.0)
-                .bind(version)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+        let done = sqlx::query(
+            "UPDATE releases SET yanked = $1
+             WHERE package_id = $2 AND version = $3 AND reverted_at IS NULL",
+        )
+        .bind(i64::from(yanked))
+        .bind(package.0)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if done == 0 {
+            return Err(Error::NotFound(format!("version {version}")));
+        }
+        log_change(&mut tx, self.backend, Change::Package(package)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Reverts a release published at or after `since`: it disappears from every listing and
+    /// its version may be published again. `NotFound` if there is no such live release,
+    /// `Conflict` if it is older than `since`.
+    pub async fn revert_release(
+        &self,
+        package: PackageId,
+        version: &str,
+        since: Timestamp,
+        at: Timestamp,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        if mark_reverted(&mut tx, package.0, version, since, at).await? == 0 {
+            let exists: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM releases WHERE package_id = $1 AND version = $2 AND reverted_at IS NULL",
+            )
+            .bind(package.0)
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?;
+            return Err(match exists {
+                Some(_) => Error::Conflict(format!(
+                    "version {version} was published too long ago to be reverted; retire it instead"
+                )),
+                None => Error::NotFound(format!("version {version}")),
+            });
+        }
+        sqlx::query("DELETE FROM dist_tags WHERE package_id = $1 AND version = $2")
+            .bind(package.0)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+        log_change(&mut tx, self.backend, Change::Package(package)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Retires a release (or, with `None`, un-retires it). `NotFound` if it does not exist.
+    pub async fn set_retired(
+        &self,
+        package: PackageId,
+        version: &str,
+        retirement: Option<&Retirement>,
+    ) -> Result<()> {
+        let text = retirement
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE releases SET retired = $1
+             WHERE package_id = $2 AND version = $3 AND reverted_at IS NULL",
+        )
+        .bind(text)
+        .bind(package.0)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if done == 0 {
             return Err(Error::NotFound(format!("version {version}")));
         }
@@ -306,4 +392,26 @@ async fn upsert_tag(tx: &mut super::Tx, package: i64, tag: &str, version: &str) 
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Moves a live release published at or after `since` out of the way: its version becomes a
+/// string no client can request (it has a space) and `reverted_at` is set. Returns the rows moved.
+async fn mark_reverted(
+    tx: &mut super::Tx,
+    package_id: i64,
+    version: &str,
+    since: Timestamp,
+    at: Timestamp,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE releases SET version = version || ' (reverted ' || id || ')', reverted_at = $1
+         WHERE package_id = $2 AND version = $3 AND reverted_at IS NULL AND published_at >= $4",
+    )
+    .bind(at.0)
+    .bind(package_id)
+    .bind(version)
+    .bind(since.0)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
 }

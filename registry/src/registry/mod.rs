@@ -12,8 +12,8 @@ use crate::access::{self, Access};
 use crate::cache::{Cache, Generation};
 use crate::db::Db;
 use crate::domain::{
-    DownloadEvent, Ecosystem, Grant, NewRelease, PackageRef, PackageState, Release, Seller,
-    TokenKind, TokenRecord,
+    DownloadEvent, Ecosystem, Grant, NewRelease, PackageRef, PackageState, Release, Retirement,
+    Seller, TokenKind, TokenRecord,
 };
 use crate::ids::{OrgId, PackageId, SellerId};
 use crate::metrics::CoreMetrics;
@@ -247,6 +247,18 @@ impl Registry {
         release: NewRelease,
         bytes: &[u8],
     ) -> Result<Release> {
+        self.publish_replacing(caller, release, bytes, None).await
+    }
+
+    /// `publish`, except that with `replace_since` a release of the same version published at
+    /// or after that instant is replaced (reverted and published again in one transaction).
+    pub async fn publish_replacing(
+        &self,
+        caller: &Caller,
+        release: NewRelease,
+        bytes: &[u8],
+        replace_since: Option<Timestamp>,
+    ) -> Result<Release> {
         let package = PackageRef {
             ecosystem: release.ecosystem,
             name: release.package.clone(),
@@ -262,11 +274,19 @@ impl Registry {
             .db
             .package_state(release.seller_id, release.ecosystem, &release.package)
             .await?;
-        if existing.is_some_and(|p| p.release(&release.version).is_some()) {
-            return Err(Error::Conflict(format!(
-                "cannot publish over previously published version {}",
-                release.version
-            )));
+        if let Some(old) = existing.as_ref().and_then(|p| p.release(&release.version))
+            && replace_since.is_none_or(|since| old.published_at < since)
+        {
+            return Err(Error::Conflict(match replace_since {
+                None => format!(
+                    "cannot publish over previously published version {}",
+                    release.version
+                ),
+                Some(_) => format!(
+                    "version {} was published too long ago to be replaced",
+                    release.version
+                ),
+            }));
         }
         let blob = self.0.store.put_bytes(bytes).await?;
         if blob.sha256 != release.blob_sha256 {
@@ -277,7 +297,7 @@ impl Registry {
         let recorded = self
             .0
             .db
-            .publish_release(&release, Timestamp::now())
+            .publish_release_replacing(&release, Timestamp::now(), replace_since)
             .await?;
         self.catch_up().await;
         Ok(recorded)
@@ -291,16 +311,51 @@ impl Registry {
         version: &str,
         yanked: bool,
     ) -> Result<()> {
-        self.check_publish(caller, package)?;
-        let state = self
-            .0
-            .db
-            .package_state(caller.0.seller_id, package.ecosystem, &package.name)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("package {}", package.name)))?;
+        let state = self.own_package(caller, package).await?;
         self.0.db.set_yanked(state.id, version, yanked).await?;
         self.catch_up().await;
         Ok(())
+    }
+
+    /// Reverts a release published at or after `since` (see `Db::revert_release`).
+    pub async fn revert(
+        &self,
+        caller: &Caller,
+        package: &PackageRef,
+        version: &str,
+        since: Timestamp,
+    ) -> Result<()> {
+        let state = self.own_package(caller, package).await?;
+        self.0
+            .db
+            .revert_release(state.id, version, since, Timestamp::now())
+            .await?;
+        self.catch_up().await;
+        Ok(())
+    }
+
+    /// Retires (or with `None` un-retires) a release: listed with a warning, still installable.
+    pub async fn set_retired(
+        &self,
+        caller: &Caller,
+        package: &PackageRef,
+        version: &str,
+        retirement: Option<&Retirement>,
+    ) -> Result<()> {
+        let state = self.own_package(caller, package).await?;
+        self.0.db.set_retired(state.id, version, retirement).await?;
+        self.catch_up().await;
+        Ok(())
+    }
+
+    /// A package `caller` may change (a publish token in scope), fresh from the database.
+    async fn own_package(&self, caller: &Caller, package: &PackageRef) -> Result<PackageState> {
+        self.check_publish(caller, package)?;
+        self.0
+            .db
+            .package_state(caller.0.seller_id, package.ecosystem, &package.name)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("package {}", package.name)))
     }
 
     pub async fn set_dist_tag(&self, package: PackageId, tag: &str, version: &str) -> Result<()> {

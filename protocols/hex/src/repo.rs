@@ -1,0 +1,337 @@
+//! The repository half: `public_key`, the signed `packages/NAME`, `names` and `versions` (what
+//! the calling org may download, per the access rule), and tarballs with an ETag (rebar3 fails
+//! a tarball answer without one).
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tollgate_registry::access::{Access, Visibility};
+use tollgate_registry::document::Document;
+use tollgate_registry::domain::{Ecosystem, PackageState, Seller};
+use tollgate_registry::registry::{Caller, Delivery};
+
+use crate::error::{HexError, hex_message};
+use crate::resources::{self, Listed, StoredRelease};
+use crate::signing::SigningKey;
+use crate::{HexState, auth};
+
+#[derive(Deserialize)]
+pub struct SellerPath {
+    seller: String,
+}
+
+#[derive(Deserialize)]
+pub struct NamePath {
+    seller: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+pub struct FilePath {
+    seller: String,
+    file: String,
+}
+
+/// `GET /public_key`: the PEM `mix hex.repo add --fetch-public-key` checks. Public, like any
+/// public key: it lets a buyer verify the repository before holding a token.
+pub async fn public_key(
+    State(state): State<HexState>,
+    Path(p): Path<SellerPath>,
+) -> Result<Response, HexError> {
+    let seller = state.registry.seller(&p.seller).await?;
+    let key = signing_key(&state, &seller).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-pem-file"),
+        )],
+        key.public_pem().to_owned(),
+    )
+        .into_response())
+}
+
+pub async fn signing_key(state: &HexState, seller: &Seller) -> Result<Arc<SigningKey>, HexError> {
+    Ok(state
+        .keys
+        .get(&state.registry, &state.config.secrets, seller)
+        .await?)
+}
+
+/// The package, what the caller may see of it, and the warning to show with it (a lapsed
+/// license), or the error to answer.
+async fn readable(
+    state: &HexState,
+    caller: &Caller,
+    name: &str,
+) -> Result<(Arc<PackageState>, Visibility, Option<String>), HexError> {
+    let pa = state
+        .registry
+        .package_access(caller, Ecosystem::Hex, name)
+        .await?;
+    let warning = match &pa.access {
+        Access::Lapsed { reason, .. } => Some(reason.clone()),
+        _ => None,
+    };
+    match (pa.package, pa.access.visibility()) {
+        (Some(pkg), Some(vis)) => Ok((pkg, vis, warning)),
+        _ => Err(denial(&pa.access, name)),
+    }
+}
+
+/// 404 for a package outside the caller's licenses (its existence is not revealed); a lapsed
+/// license says why, in the header mix prints.
+fn denial(access: &Access, name: &str) -> HexError {
+    match access {
+        Access::Unauthenticated(why) => {
+            HexError::new(StatusCode::UNAUTHORIZED, why.clone()).shown("fatal")
+        }
+        Access::Lapsed { reason, .. } => {
+            HexError::new(StatusCode::NOT_FOUND, format!("{name}: {reason}")).shown("warn")
+        }
+        Access::Hidden | Access::Granted(_) => HexError::not_found(format!("package {name}")),
+    }
+}
+
+/// A signed resource's answer: private (it depends on the caller), an ETag and 304.
+fn signed(doc: &Document, headers: &HeaderMap, warning: Option<&str>) -> Response {
+    let if_none_match = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    let mut response = if doc.matches(if_none_match) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            )],
+            doc.body.clone(),
+        )
+            .into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&doc.etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Some(v) = warning.and_then(|w| hex_message(w, "warn")) {
+        h.insert("x-hex-message", v);
+    }
+    response
+}
+
+/// Each release's stored Hex metadata, by release id.
+async fn stored_releases(
+    state: &HexState,
+    pkg: &PackageState,
+) -> Result<HashMap<i64, StoredRelease>, HexError> {
+    Ok(state
+        .registry
+        .db()
+        .release_metadata(pkg.id)
+        .await?
+        .into_iter()
+        .filter_map(|(id, value)| Some((id.0, serde_json::from_value(value).ok()?)))
+        .collect())
+}
+
+/// The signed `packages/NAME` of what `vis` shows, rendered once per distinct view.
+async fn package_doc(
+    state: &HexState,
+    seller: &Seller,
+    pkg: &PackageState,
+    vis: Visibility,
+) -> Result<Document, HexError> {
+    state
+        .packages
+        .get_or_render((pkg.id, vis, 0), || async {
+            let stored = stored_releases(state, pkg).await?;
+            let key = signing_key(state, seller).await?;
+            let shown = resources::visible(pkg, vis);
+            let message = resources::package(&seller.slug, &pkg.name, &shown, |r| {
+                stored.get(&r.id.0).cloned()
+            });
+            let count = message.releases.len();
+            Ok::<_, HexError>(Document::new(resources::sign(&key, &message), count))
+        })
+        .await
+}
+
+/// `GET /packages/NAME`.
+pub async fn package(
+    State(state): State<HexState>,
+    Path(p): Path<NamePath>,
+    headers: HeaderMap,
+) -> Result<Response, HexError> {
+    let seller = state.registry.seller(&p.seller).await?;
+    let caller = auth::caller(&state, &seller, &headers).await?;
+    let (pkg, vis, warning) = readable(&state, &caller, &p.name).await?;
+    let doc = package_doc(&state, &seller, &pkg, vis).await?;
+    if doc.entries == 0 {
+        return Err(match warning {
+            Some(w) => {
+                HexError::new(StatusCode::NOT_FOUND, format!("{}: {w}", p.name)).shown("warn")
+            }
+            None => HexError::not_found(format!("package {}", p.name)),
+        });
+    }
+    Ok(signed(&doc, &headers, warning.as_deref()))
+}
+
+/// `GET /names` and `GET /versions`: every package the caller may download something of.
+async fn listing(
+    state: &HexState,
+    slug: &str,
+    headers: &HeaderMap,
+    variant: u8,
+) -> Result<Response, HexError> {
+    let seller = state.registry.seller(slug).await?;
+    let caller = auth::caller(state, &seller, headers).await?;
+    let mut views = Vec::new();
+    let mut warning = None;
+    for name in state
+        .registry
+        .db()
+        .package_names(seller.id, Ecosystem::Hex)
+        .await?
+    {
+        let pa = state
+            .registry
+            .package_access(&caller, Ecosystem::Hex, &name)
+            .await?;
+        if let Access::Lapsed { reason, .. } = &pa.access {
+            warning.get_or_insert_with(|| reason.clone());
+        }
+        if let (Some(pkg), Some(vis)) = (pa.package, pa.access.visibility()) {
+            views.push((pkg, vis));
+        }
+    }
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for (pkg, vis) in &views {
+        (pkg.id, vis).hash(&mut hasher);
+    }
+    let key = (seller.id, hasher.finish(), variant);
+    let doc = match state.listings.get(&key) {
+        Some(doc) => doc,
+        None => {
+            let at = state.listings.generation();
+            let listed: Vec<Listed<'_>> = views
+                .iter()
+                .map(|(pkg, vis)| Listed {
+                    name: &pkg.name,
+                    releases: resources::visible(pkg, *vis),
+                })
+                .filter(|l| !l.releases.is_empty())
+                .collect();
+            let signing = signing_key(state, &seller).await?;
+            let body = if variant == 0 {
+                resources::sign(&signing, &resources::names(&seller.slug, &listed))
+            } else {
+                resources::sign(&signing, &resources::versions(&seller.slug, &listed))
+            };
+            let doc = Document::new(body, listed.len());
+            state.listings.insert(key, doc.clone(), at);
+            doc
+        }
+    };
+    Ok(signed(
+        &doc,
+        headers,
+        warning.filter(|_| doc.entries == 0).as_deref(),
+    ))
+}
+
+pub async fn names(
+    State(state): State<HexState>,
+    Path(p): Path<SellerPath>,
+    headers: HeaderMap,
+) -> Result<Response, HexError> {
+    listing(&state, &p.seller, &headers, 0).await
+}
+
+pub async fn versions(
+    State(state): State<HexState>,
+    Path(p): Path<SellerPath>,
+    headers: HeaderMap,
+) -> Result<Response, HexError> {
+    listing(&state, &p.seller, &headers, 1).await
+}
+
+/// `GET /tarballs/NAME-VERSION.tar`, streamed from the store. Hex names have no `-`, so the
+/// first one ends the name. The ETag is the outer checksum.
+pub async fn tarball(
+    State(state): State<HexState>,
+    Path(p): Path<FilePath>,
+    connect: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
+    headers: HeaderMap,
+) -> Result<Response, HexError> {
+    let seller = state.registry.seller(&p.seller).await?;
+    let caller = auth::caller(&state, &seller, &headers).await?;
+    let (name, version) = p
+        .file
+        .strip_suffix(".tar")
+        .and_then(|f| f.split_once('-'))
+        .ok_or_else(|| HexError::not_found(format!("tarball {}", p.file)))?;
+    let pa = state
+        .registry
+        .package_access(&caller, Ecosystem::Hex, name)
+        .await?;
+    let release = pa
+        .package
+        .as_ref()
+        .and_then(|pkg| pkg.release(version))
+        .filter(|r| pa.access.allows(r.published_at))
+        .ok_or_else(|| match (&pa.access, pa.access.visibility()) {
+            (Access::Lapsed { reason, .. }, _) => {
+                HexError::new(StatusCode::NOT_FOUND, format!("{name} {version}: {reason}"))
+                    .shown("warn")
+            }
+            (_, Some(_)) => HexError::not_found(format!("{name} {version}")),
+            (_, None) => denial(&pa.access, name),
+        })?;
+    let etag = format!("\"{}\"", release.blob_sha256);
+    let if_none_match = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    if if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let delivery = state.registry.deliver(release).await?;
+    let ip = connect.map(|Extension(c)| c.0.ip().to_string());
+    state
+        .registry
+        .record_download(&caller, Ecosystem::Hex, release, name, ip)
+        .await;
+    Ok(match delivery {
+        Delivery::Redirect(url) => match HeaderValue::from_str(&url) {
+            Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
+        Delivery::Stream(blob) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/octet-stream"),
+                ),
+                (header::CONTENT_LENGTH, HeaderValue::from(blob.size)),
+                (
+                    header::ETAG,
+                    HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")),
+                ),
+                (header::CACHE_CONTROL, HeaderValue::from_static("private")),
+            ],
+            Body::from_stream(blob.body),
+        )
+            .into_response(),
+    })
+}
