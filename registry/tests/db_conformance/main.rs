@@ -17,6 +17,7 @@ mod changes;
 mod concurrency;
 mod fixtures;
 mod releases;
+mod revisions;
 mod tokens;
 
 use std::collections::BTreeSet;
@@ -65,6 +66,10 @@ conformance!(
     releases::downloads_are_listed_newest_first_per_seller,
     concurrency::concurrent_publishes_of_distinct_versions_all_succeed,
     concurrency::concurrent_publishes_of_one_version_yield_one_winner,
+    revisions::revert_frees_the_version_only_within_the_window,
+    revisions::replace_swaps_a_recent_release_in_one_step,
+    revisions::retirement_is_set_and_cleared,
+    revisions::seller_keys_keep_the_first_one_stored,
 );
 
 mod harness {
