@@ -1,0 +1,7 @@
+//! Licensing as a business: the seller's Stripe account (own keys or Connect) drives
+//! entitlements and seat caps through webhooks; buyers check out through a buy link; mail tells
+//! buyers what happened.
+
+pub mod mail;
+pub mod subscription;
+pub mod webhook;
