@@ -79,6 +79,15 @@ pub fn evaluate(
     grants_access(grants, now)
 }
 
+/// The warning of a live grant (a failed payment's grace period), if one has any: clients
+/// that can show text print it with a successful answer.
+pub fn notice(grants: &[Grant], now: Timestamp) -> Option<String> {
+    grants
+        .iter()
+        .filter(|g| g.starts_at <= now && g.ends_at.is_none_or(|end| now < end))
+        .find_map(|g| g.warning.clone())
+}
+
 /// Why a token no longer authenticates (rule 1), if it does not: the sentence to show.
 pub fn revocation(token: &TokenRecord) -> Option<String> {
     // A revoked seat revokes its tokens too; name the seat, the cause a person recognises.
@@ -209,6 +218,7 @@ mod tests {
             starts_at: Timestamp(starts),
             ends_at: ends.map(Timestamp),
             rule,
+            warning: None,
         }]
     }
 

@@ -6,7 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::ids::{
-    EntitlementId, OrgId, PackageId, ProductId, ReleaseId, SeatId, SellerId, TokenId,
+    EntitlementId, OrgId, PackageId, PlanId, ProductId, ReleaseId, SeatId, SellerId, TokenId,
 };
 use crate::time::Timestamp;
 
@@ -111,6 +111,53 @@ impl FromStr for VersionRule {
             )),
         }
     }
+}
+
+/// How a plan's seats follow the subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeatMode {
+    /// The subscription quantity caps the org's active seats.
+    PerQuantity,
+    /// Any number of seats.
+    Unlimited,
+}
+
+impl SeatMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PerQuantity => "per_quantity",
+            Self::Unlimited => "unlimited",
+        }
+    }
+}
+
+impl FromStr for SeatMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "per_quantity" | "per-quantity" => Ok(Self::PerQuantity),
+            "unlimited" => Ok(Self::Unlimited),
+            other => Err(format!(
+                "unknown seat mode `{other}` (expected per-quantity or unlimited)"
+            )),
+        }
+    }
+}
+
+/// A Stripe price (or legacy plan) sold as a product.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub id: PlanId,
+    pub seller_id: SellerId,
+    pub slug: String,
+    pub product_id: ProductId,
+    pub product_slug: String,
+    pub product_name: String,
+    pub stripe_price: String,
+    pub seats: SeatMode,
+    pub rule: VersionRule,
+    pub grace_days: u32,
 }
 
 /// The three kinds of token.
@@ -279,6 +326,8 @@ pub struct Grant {
     pub starts_at: Timestamp,
     pub ends_at: Option<Timestamp>,
     pub rule: VersionRule,
+    /// Shown to clients while the grant is live (a failed payment's grace period).
+    pub warning: Option<String>,
 }
 
 /// What a publish writes, after the protocol validated it and the blob is durable.

@@ -22,6 +22,8 @@ id!(
     SellerId,
     /// A product (a set of packages sold together).
     ProductId,
+    /// A Stripe price sold as a product.
+    PlanId,
     /// One name in one ecosystem.
     PackageId,
     /// One version of a package.

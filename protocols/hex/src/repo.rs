@@ -75,9 +75,10 @@ async fn readable(
         .registry
         .package_access(caller, Ecosystem::Hex, name)
         .await?;
+    // Shown by mix: why versions are missing, or a grace-period warning.
     let warning = match &pa.access {
         Access::Lapsed { reason, .. } => Some(reason.clone()),
-        _ => None,
+        _ => pa.notice.clone(),
     };
     match (pa.package, pa.access.visibility()) {
         (Some(pkg), Some(vis)) => Ok((pkg, vis, warning)),

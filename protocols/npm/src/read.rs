@@ -48,19 +48,37 @@ impl<'a> Ctx<'a> {
         &self,
         caller: &Caller,
         name: &str,
-    ) -> Result<(std::sync::Arc<PackageState>, Visibility, Access), NpmError> {
+    ) -> Result<Readable, NpmError> {
         validate(name).map_err(|_| NpmError::not_found())?;
-        let PackageAccess { package, access } = self
+        let PackageAccess {
+            package,
+            access,
+            notice,
+        } = self
             .state
             .registry
             .package_access(caller, Ecosystem::Npm, name)
             .await?;
+        // What npm should print with the answer: why versions are missing, or a grace warning.
+        let notice = match &access {
+            Access::Lapsed { reason, .. } => Some(reason.clone()),
+            _ => notice,
+        };
         match (package, access.visibility()) {
-            (Some(pkg), Some(vis)) => Ok((pkg, vis, access)),
+            (Some(pkg), Some(vis)) => Ok((pkg, vis, access, notice)),
             _ => Err(denial(&access)),
         }
     }
 }
+
+/// A readable package: its state, what the caller may see, the rule's answer, and the notice
+/// npm should print with it.
+pub type Readable = (
+    std::sync::Arc<PackageState>,
+    Visibility,
+    Access,
+    Option<String>,
+);
 
 /// The error for a caller who may read nothing (or not this version) of a package.
 fn denial(access: &Access) -> NpmError {
@@ -73,7 +91,7 @@ fn denial(access: &Access) -> NpmError {
 
 pub async fn packument(ctx: &Ctx<'_>, name: &str) -> Result<Response, NpmError> {
     let caller = ctx.caller().await?;
-    let (pkg, vis, access) = ctx.readable(&caller, name).await?;
+    let (pkg, vis, access, notice) = ctx.readable(&caller, name).await?;
     let abbreviated = ctx
         .headers
         .get(header::ACCEPT)
@@ -99,14 +117,14 @@ pub async fn packument(ctx: &Ctx<'_>, name: &str) -> Result<Response, NpmError> 
     if rendered.entries == 0 {
         return Err(denial(&access));
     }
-    Ok(document(ctx.headers, &rendered, abbreviated, &access))
+    Ok(document(ctx.headers, &rendered, abbreviated, notice.as_deref()))
 }
 
 fn document(
     headers: &HeaderMap,
     rendered: &Document,
     abbreviated: bool,
-    access: &Access,
+    notice: Option<&str>,
 ) -> Response {
     let mut out = HeaderMap::new();
     out.insert(header::ETAG, header_value(&rendered.etag));
@@ -115,10 +133,10 @@ fn document(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-cache"),
     );
-    if let Access::Lapsed { reason, .. } = access {
-        // npm-registry-fetch prints this header as `npm notice <reason>`, but only for responses
+    if let Some(notice) = notice {
+        // npm-registry-fetch prints this header as `npm notice <text>`, but only for responses
         // that did not pass through its cache, hence `no-store` on these documents.
-        out.insert("npm-notice", header_value(reason));
+        out.insert("npm-notice", header_value(notice));
         out.insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static("private, no-store"),
@@ -143,7 +161,7 @@ fn document(
 
 pub async fn tarball(ctx: &Ctx<'_>, name: &str, file: &str) -> Result<Response, NpmError> {
     let caller = ctx.caller().await?;
-    let (pkg, _, access) = ctx.readable(&caller, name).await?;
+    let (pkg, _, access, _) = ctx.readable(&caller, name).await?;
     let version = file
         .strip_prefix(basename(name))
         .and_then(|rest| rest.strip_prefix('-'))
@@ -192,7 +210,7 @@ pub async fn tarball(ctx: &Ctx<'_>, name: &str, file: &str) -> Result<Response, 
 
 pub async fn dist_tags(ctx: &Ctx<'_>, name: &str) -> Result<Response, NpmError> {
     let caller = ctx.caller().await?;
-    let (pkg, vis, access) = ctx.readable(&caller, name).await?;
+    let (pkg, vis, access, _) = ctx.readable(&caller, name).await?;
     let visible = packument::visible_releases(&pkg, vis);
     if visible.is_empty() {
         return Err(denial(&access));

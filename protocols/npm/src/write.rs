@@ -58,7 +58,7 @@ async fn writable_package(
         name: name.to_owned(),
     };
     ctx.state.registry.check_publish(&caller, &package)?;
-    let (pkg, _, _) = ctx.readable(&caller, name).await?;
+    let (pkg, _, _, _) = ctx.readable(&caller, name).await?;
     Ok(pkg)
 }
 

@@ -319,22 +319,14 @@ impl Db {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    /// Gives `email` a seat (or re-activates its revoked one), within the org's seat cap: one
+    /// atomic step, so concurrent claims never exceed the cap.
     pub async fn add_seat(&self, org: OrgId, email: &str, role: &str) -> Result<Seat> {
         let mut tx = self.write().await?;
-        let row: SeatRow = sqlx::query_as(&format!(
-            "INSERT INTO seats (org_id, email, role, active, created_at) VALUES ($1, $2, $3, 1, $4)
-             ON CONFLICT (org_id, email) DO UPDATE SET active = 1, revoked_at = NULL, role = excluded.role
-             RETURNING {SEAT_COLUMNS}"
-        ))
-        .bind(org.0)
-        .bind(email)
-        .bind(role)
-        .bind(Timestamp::now().0)
-        .fetch_one(&mut *tx)
-        .await?;
+        let seat = claim_seat(&mut tx, self.backend, org, email, role).await?;
         log_change(&mut tx, self.backend, Change::Tokens).await?;
         tx.commit().await?;
-        Ok(row.into())
+        Ok(seat)
     }
 
     pub async fn revoke_seat(&self, org: OrgId, email: &str, at: Timestamp) -> Result<Seat> {
@@ -395,4 +387,70 @@ pub(super) async fn ensure_package(
     .bind(&package.name)
     .fetch_one(&mut **tx)
     .await?)
+}
+
+/// Claims a seat inside the caller's transaction. The org row is locked first (PostgreSQL:
+/// `FOR UPDATE`; SQLite writers are serialised already), then the active seats are counted
+/// against `orgs.seat_cap`. A seat that is active already is returned as it is.
+pub(super) async fn claim_seat(
+    tx: &mut Tx,
+    backend: super::Backend,
+    org: OrgId,
+    email: &str,
+    role: &str,
+) -> Result<Seat> {
+    let lock = match backend {
+        super::Backend::Postgres => "SELECT seat_cap FROM orgs WHERE id = $1 FOR UPDATE",
+        super::Backend::Sqlite => "SELECT seat_cap FROM orgs WHERE id = $1",
+    };
+    let cap: Option<i64> = sqlx::query_scalar(lock)
+        .bind(org.0)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("org {org}")))?;
+    let existing: Option<SeatRow> = sqlx::query_as(&format!(
+        "SELECT {SEAT_COLUMNS} FROM seats WHERE org_id = $1 AND email = $2"
+    ))
+    .bind(org.0)
+    .bind(email)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(seat) = existing.as_ref().filter(|s| s.active != 0) {
+        if seat.role != role {
+            sqlx::query("UPDATE seats SET role = $1 WHERE id = $2")
+                .bind(role)
+                .bind(seat.id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let mut seat: Seat = existing
+            .map(Into::into)
+            .ok_or_else(|| Error::NotFound(email.into()))?;
+        seat.role = role.to_owned();
+        return Ok(seat);
+    }
+    if let Some(cap) = cap {
+        let active: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM seats WHERE org_id = $1 AND active = 1")
+                .bind(org.0)
+                .fetch_one(&mut **tx)
+                .await?;
+        if active >= cap {
+            return Err(Error::Conflict(format!(
+                "all {cap} paid seat(s) of this org are in use ({active} active); revoke a seat or buy more before adding {email}"
+            )));
+        }
+    }
+    let row: SeatRow = sqlx::query_as(&format!(
+        "INSERT INTO seats (org_id, email, role, active, created_at) VALUES ($1, $2, $3, 1, $4)
+         ON CONFLICT (org_id, email) DO UPDATE SET active = 1, revoked_at = NULL, role = excluded.role
+         RETURNING {SEAT_COLUMNS}"
+    ))
+    .bind(org.0)
+    .bind(email)
+    .bind(role)
+    .bind(Timestamp::now().0)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.into())
 }

@@ -7,10 +7,12 @@
 //! [`Backend`]. A second implementation of every method would only be a second place for bugs.
 
 mod accounts;
+mod billing;
 mod keys;
 mod releases;
 mod tokens;
 
+pub use billing::{Checkout, StripeConnection, SubscriptionRecord, SubscriptionState};
 pub use keys::StoredKey;
 
 use std::time::Duration;

@@ -47,6 +47,7 @@ struct GrantRow {
     starts_at: i64,
     ends_at: Option<i64>,
     rule: String,
+    warning: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -103,7 +104,7 @@ impl Db {
 
     pub async fn grants_for(&self, org: OrgId, package: PackageId) -> Result<Vec<Grant>> {
         let rows: Vec<GrantRow> = sqlx::query_as(
-            "SELECT p.name AS product, o.name AS org, e.starts_at, e.ends_at, e.rule
+            "SELECT p.name AS product, o.name AS org, e.starts_at, e.ends_at, e.rule, e.warning
              FROM entitlements e
              JOIN products p ON p.id = e.product_id
              JOIN orgs o ON o.id = e.org_id
@@ -122,6 +123,7 @@ impl Db {
                     starts_at: Timestamp(r.starts_at),
                     ends_at: r.ends_at.map(Timestamp),
                     rule: r.rule.parse().map_err(Error::Invalid)?,
+                    warning: r.warning,
                 })
             })
             .collect()

@@ -58,24 +58,8 @@ const SELECT_TOKEN: &str = "SELECT t.id, t.secret_hash, t.kind, t.seller_id, s.s
 
 impl Db {
     pub async fn create_token(&self, token: &NewToken) -> Result<()> {
-        let packages =
-            serde_json::to_string(&token.packages).map_err(|e| Error::Invalid(e.to_string()))?;
         let mut tx = self.write().await?;
-        sqlx::query(
-            "INSERT INTO tokens (id, secret_hash, kind, seller_id, org_id, seat_id, packages, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&token.id.0)
-        .bind(&token.secret_hash)
-        .bind(token.kind.as_str())
-        .bind(token.seller_id.0)
-        .bind(token.org_id.map(|o| o.0))
-        .bind(token.seat_id.map(|s| s.0))
-        .bind(packages)
-        .bind(Timestamp::now().0)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| Error::from_db(e, || format!("token `{}` already exists", token.id)))?;
+        insert_token(&mut tx, token).await?;
         log_change(&mut tx, self.backend, Change::Tokens).await?;
         tx.commit().await?;
         Ok(())
@@ -115,4 +99,26 @@ impl Db {
         .await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
+}
+
+/// Inserts a token row inside the caller's transaction (the caller logs the change).
+pub(super) async fn insert_token(tx: &mut super::Tx, token: &NewToken) -> Result<()> {
+    let packages =
+        serde_json::to_string(&token.packages).map_err(|e| Error::Invalid(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO tokens (id, secret_hash, kind, seller_id, org_id, seat_id, packages, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&token.id.0)
+    .bind(&token.secret_hash)
+    .bind(token.kind.as_str())
+    .bind(token.seller_id.0)
+    .bind(token.org_id.map(|o| o.0))
+    .bind(token.seat_id.map(|s| s.0))
+    .bind(packages)
+    .bind(Timestamp::now().0)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| Error::from_db(e, || format!("token `{}` already exists", token.id)))?;
+    Ok(())
 }

@@ -84,6 +84,8 @@ pub struct PackageAccess {
     /// `None` when the package does not exist (then `access` is `Hidden`).
     pub package: Option<Arc<PackageState>>,
     pub access: Access,
+    /// A warning to show with a successful answer (payment failed, grace period running).
+    pub notice: Option<String>,
 }
 
 impl Registry {
@@ -193,6 +195,7 @@ impl Registry {
             return Ok(PackageAccess {
                 package: None,
                 access: Access::Hidden,
+                notice: None,
             });
         };
         let grants = match token.org_id {
@@ -206,9 +209,11 @@ impl Registry {
             }
             _ => Arc::new(Vec::new()),
         };
-        let access = access::evaluate(token, (ecosystem, name), &grants, Timestamp::now());
+        let now = Timestamp::now();
+        let access = access::evaluate(token, (ecosystem, name), &grants, now);
         Ok(PackageAccess {
             package: Some(package),
+            notice: access::notice(&grants, now),
             access,
         })
     }

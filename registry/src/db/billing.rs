@@ -1,0 +1,484 @@
+//! Licensing through Stripe: each seller's Stripe connection, plans, the subscriptions that
+//! drive entitlements and seat caps, and the webhook events applied (each once).
+
+use sqlx::FromRow;
+
+use super::accounts::claim_seat;
+use super::tokens::insert_token;
+use super::{Db, Tx, log_change, not_found};
+use crate::change::Change;
+use crate::domain::{NewToken, Org, Plan, Seat, SeatMode, VersionRule};
+use crate::ids::{EntitlementId, OrgId, PlanId, ProductId, SellerId};
+use crate::time::Timestamp;
+use crate::{Error, Result};
+
+/// A seller's Stripe connection as stored: the secrets sealed by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StripeConnection {
+    /// The seller's own secret key (sealed); `None` with Connect.
+    pub secret_key: Option<String>,
+    /// Connect: the seller's connected account (`acct_…`).
+    pub account_id: Option<String>,
+    /// The webhook endpoint's signing secret (sealed).
+    pub webhook_secret: String,
+}
+
+/// The state of one subscription as last read from Stripe, and what it grants.
+#[derive(Debug, Clone)]
+pub struct SubscriptionState {
+    pub stripe_id: String,
+    pub customer_id: String,
+    pub plan: PlanId,
+    pub status: String,
+    pub quantity: i64,
+    pub first_failed_at: Option<Timestamp>,
+    pub starts_at: Timestamp,
+    pub ends_at: Option<Timestamp>,
+    /// Shown by clients while the entitlement is live (grace period).
+    pub warning: Option<String>,
+}
+
+/// A subscription row: the state above plus the org it belongs to.
+#[derive(Debug, Clone, FromRow)]
+pub struct SubscriptionRecord {
+    pub stripe_id: String,
+    pub customer_id: String,
+    pub org_id: i64,
+    pub plan_id: i64,
+    pub entitlement_id: i64,
+    pub status: String,
+    pub quantity: i64,
+    pub first_failed_at: Option<i64>,
+}
+
+/// What a checkout created: the org (new or matched by customer), its admin seat, and whether
+/// the org is new.
+#[derive(Debug, Clone)]
+pub struct Checkout {
+    pub org: Org,
+    pub admin: Seat,
+    pub new_org: bool,
+}
+
+#[derive(FromRow)]
+struct PlanRow {
+    id: i64,
+    seller_id: i64,
+    slug: String,
+    product_id: i64,
+    product_slug: String,
+    product_name: String,
+    stripe_price: String,
+    seats: String,
+    rule: String,
+    grace_days: i64,
+}
+
+impl TryFrom<PlanRow> for Plan {
+    type Error = Error;
+    fn try_from(r: PlanRow) -> Result<Self> {
+        Ok(Plan {
+            id: PlanId(r.id),
+            seller_id: SellerId(r.seller_id),
+            slug: r.slug,
+            product_id: ProductId(r.product_id),
+            product_slug: r.product_slug,
+            product_name: r.product_name,
+            stripe_price: r.stripe_price,
+            seats: r.seats.parse().map_err(Error::Invalid)?,
+            rule: r.rule.parse().map_err(Error::Invalid)?,
+            grace_days: r.grace_days.clamp(0, 365) as u32,
+        })
+    }
+}
+
+const PLAN_SELECT: &str = "SELECT pl.id, pl.seller_id, pl.slug, pl.product_id, p.slug AS product_slug,
+        p.name AS product_name, pl.stripe_price, pl.seats, pl.rule, pl.grace_days
+     FROM plans pl JOIN products p ON p.id = pl.product_id";
+
+const SUBSCRIPTION_COLUMNS: &str =
+    "stripe_id, customer_id, org_id, plan_id, entitlement_id, status, quantity, first_failed_at";
+
+impl Db {
+    pub async fn set_stripe_connection(
+        &self,
+        seller: SellerId,
+        connection: &StripeConnection,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO seller_stripe (seller_id, secret_key, account_id, webhook_secret, updated_at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (seller_id) DO UPDATE SET secret_key = excluded.secret_key,
+               account_id = excluded.account_id, webhook_secret = excluded.webhook_secret,
+               updated_at = excluded.updated_at",
+        )
+        .bind(seller.0)
+        .bind(&connection.secret_key)
+        .bind(&connection.account_id)
+        .bind(&connection.webhook_secret)
+        .bind(Timestamp::now().0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn stripe_connection(&self, seller: SellerId) -> Result<Option<StripeConnection>> {
+        let row: Option<(Option<String>, Option<String>, String)> = sqlx::query_as(
+            "SELECT secret_key, account_id, webhook_secret FROM seller_stripe WHERE seller_id = $1",
+        )
+        .bind(seller.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(secret_key, account_id, webhook_secret)| StripeConnection {
+            secret_key,
+            account_id,
+            webhook_secret,
+        }))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_plan(
+        &self,
+        seller: SellerId,
+        slug: &str,
+        product: ProductId,
+        stripe_price: &str,
+        seats: SeatMode,
+        rule: VersionRule,
+        grace_days: u32,
+    ) -> Result<Plan> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO plans (seller_id, slug, product_id, stripe_price, seats, rule, grace_days, created_at)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8
+             WHERE EXISTS (SELECT 1 FROM products WHERE id = $3 AND seller_id = $1)
+             RETURNING id",
+        )
+        .bind(seller.0)
+        .bind(slug)
+        .bind(product.0)
+        .bind(stripe_price)
+        .bind(seats.as_str())
+        .bind(rule.as_str())
+        .bind(i64::from(grace_days))
+        .bind(Timestamp::now().0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| Error::from_db(e, || format!("plan `{slug}` already exists")))?
+        .ok_or_else(|| Error::Invalid("the product belongs to another seller".into()))?;
+        self.plan_by_id(seller, id).await
+    }
+
+    pub async fn plan(&self, seller: SellerId, slug: &str) -> Result<Plan> {
+        let row: PlanRow = sqlx::query_as(&format!(
+            "{PLAN_SELECT} WHERE pl.seller_id = $1 AND pl.slug = $2"
+        ))
+        .bind(seller.0)
+        .bind(slug)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(not_found(format!("plan `{slug}`")))?;
+        row.try_into()
+    }
+
+    async fn plan_by_id(&self, seller: SellerId, id: i64) -> Result<Plan> {
+        let row: PlanRow = sqlx::query_as(&format!(
+            "{PLAN_SELECT} WHERE pl.seller_id = $1 AND pl.id = $2"
+        ))
+        .bind(seller.0)
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(not_found(format!("plan {id}")))?;
+        row.try_into()
+    }
+
+    /// The plan sold as Stripe price (or legacy plan) `price`, if any.
+    pub async fn plan_by_price(&self, seller: SellerId, price: &str) -> Result<Option<Plan>> {
+        let row: Option<PlanRow> = sqlx::query_as(&format!(
+            "{PLAN_SELECT} WHERE pl.seller_id = $1 AND pl.stripe_price = $2 ORDER BY pl.id LIMIT 1"
+        ))
+        .bind(seller.0)
+        .bind(price)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    pub async fn plans(&self, seller: SellerId) -> Result<Vec<Plan>> {
+        let rows: Vec<PlanRow> = sqlx::query_as(&format!(
+            "{PLAN_SELECT} WHERE pl.seller_id = $1 ORDER BY pl.slug"
+        ))
+        .bind(seller.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    pub async fn subscription(
+        &self,
+        seller: SellerId,
+        stripe_id: &str,
+    ) -> Result<Option<SubscriptionRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE seller_id = $1 AND stripe_id = $2"
+        ))
+        .bind(seller.0)
+        .bind(stripe_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The org that pays as Stripe customer `customer`, if any.
+    pub async fn org_by_customer(&self, seller: SellerId, customer: &str) -> Result<Option<Org>> {
+        let row: Option<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, slug, name FROM orgs WHERE seller_id = $1 AND stripe_customer = $2",
+        )
+        .bind(seller.0)
+        .bind(customer)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(id, slug, name)| Org {
+            id: OrgId(id),
+            seller_id: seller,
+            slug,
+            name,
+        }))
+    }
+
+    /// Has this webhook event been applied already? (Read-only: applying records it.)
+    pub async fn event_seen(&self, seller: SellerId, event_id: &str) -> Result<bool> {
+        let seen: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM stripe_events WHERE seller_id = $1 AND event_id = $2",
+        )
+        .bind(seller.0)
+        .bind(event_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(seen.is_some())
+    }
+
+    /// Records an event that changes nothing else. `false` if it was recorded before.
+    pub async fn record_event(&self, seller: SellerId, event: (&str, &str)) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let new = insert_event(&mut tx, seller, event).await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// Applies a subscription's state for `org` in one transaction: the event is recorded (a
+    /// replay changes nothing and returns `false`), the subscription and its entitlement are
+    /// created or updated, and the org's seat cap follows its live subscriptions.
+    pub async fn apply_subscription(
+        &self,
+        seller: SellerId,
+        event: Option<(&str, &str)>,
+        org: OrgId,
+        state: &SubscriptionState,
+    ) -> Result<bool> {
+        let mut tx = self.write().await?;
+        if let Some(event) = event
+            && !insert_event(&mut tx, seller, event).await?
+        {
+            return Ok(false);
+        }
+        upsert_subscription(&mut tx, seller, org, state).await?;
+        update_seat_cap(&mut tx, org).await?;
+        log_change(&mut tx, self.backend, Change::Org(org)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// A completed checkout, in one transaction: the org paying as `state.customer_id` (or a
+    /// new one with `new_org`'s slug and name), its admin seat for `admin_email`, an org token,
+    /// and the subscription with its entitlement. `None` if the event was applied before.
+    pub async fn complete_checkout(
+        &self,
+        seller: SellerId,
+        event: (&str, &str),
+        new_org: (&str, &str),
+        admin_email: &str,
+        token: &NewToken,
+        state: &SubscriptionState,
+    ) -> Result<Option<Checkout>> {
+        let mut tx = self.write().await?;
+        if !insert_event(&mut tx, seller, event).await? {
+            return Ok(None);
+        }
+        let existing: Option<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, slug, name FROM orgs WHERE seller_id = $1 AND stripe_customer = $2",
+        )
+        .bind(seller.0)
+        .bind(&state.customer_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (org, is_new) = match existing {
+            Some((id, slug, name)) => (Org { id: OrgId(id), seller_id: seller, slug, name }, false),
+            None => (create_org_with_free_slug(&mut tx, seller, new_org, &state.customer_id).await?, true),
+        };
+        upsert_subscription(&mut tx, seller, org.id, state).await?;
+        update_seat_cap(&mut tx, org.id).await?;
+        let admin = claim_seat(&mut tx, self.backend, org.id, admin_email, "admin").await?;
+        let token = NewToken {
+            org_id: Some(org.id),
+            ..token.clone()
+        };
+        insert_token(&mut tx, &token).await?;
+        log_change(&mut tx, self.backend, Change::Org(org.id)).await?;
+        log_change(&mut tx, self.backend, Change::Tokens).await?;
+        tx.commit().await?;
+        Ok(Some(Checkout {
+            org,
+            admin,
+            new_org: is_new,
+        }))
+    }
+}
+
+async fn insert_event(tx: &mut Tx, seller: SellerId, (id, kind): (&str, &str)) -> Result<bool> {
+    Ok(sqlx::query(
+        "INSERT INTO stripe_events (seller_id, event_id, kind, received_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (seller_id, event_id) DO NOTHING",
+    )
+    .bind(seller.0)
+    .bind(id)
+    .bind(kind)
+    .bind(Timestamp::now().0)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// `slug`, or `slug-2`, `slug-3`, … whichever is free among the seller's orgs.
+async fn create_org_with_free_slug(
+    tx: &mut Tx,
+    seller: SellerId,
+    (slug, name): (&str, &str),
+    customer: &str,
+) -> Result<Org> {
+    for n in 1..1000 {
+        let candidate = if n == 1 { slug.to_owned() } else { format!("{slug}-{n}") };
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO orgs (seller_id, slug, name, created_at, stripe_customer)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (seller_id, slug) DO NOTHING RETURNING id",
+        )
+        .bind(seller.0)
+        .bind(&candidate)
+        .bind(name)
+        .bind(Timestamp::now().0)
+        .bind(customer)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(id) = id {
+            return Ok(Org {
+                id: OrgId(id),
+                seller_id: seller,
+                slug: candidate,
+                name: name.to_owned(),
+            });
+        }
+    }
+    Err(Error::Conflict(format!("no free org slug like `{slug}`")))
+}
+
+async fn upsert_subscription(
+    tx: &mut Tx,
+    seller: SellerId,
+    org: OrgId,
+    state: &SubscriptionState,
+) -> Result<()> {
+    let plan: (i64, String) =
+        sqlx::query_as("SELECT product_id, rule FROM plans WHERE id = $1 AND seller_id = $2")
+            .bind(state.plan.0)
+            .bind(seller.0)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(not_found(format!("plan {}", state.plan.0)))?;
+    let existing: Option<i64> = sqlx::query_scalar(
+        "SELECT entitlement_id FROM subscriptions WHERE seller_id = $1 AND stripe_id = $2",
+    )
+    .bind(seller.0)
+    .bind(&state.stripe_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let now = Timestamp::now().0;
+    let entitlement = match existing {
+        Some(id) => {
+            sqlx::query(
+                "UPDATE entitlements SET starts_at = $1, ends_at = $2, warning = $3 WHERE id = $4",
+            )
+            .bind(state.starts_at.0)
+            .bind(state.ends_at.map(|t| t.0))
+            .bind(&state.warning)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+            EntitlementId(id)
+        }
+        None => EntitlementId(
+            sqlx::query_scalar(
+                "INSERT INTO entitlements (org_id, product_id, starts_at, ends_at, rule, source, created_at, warning)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(org.0)
+            .bind(plan.0)
+            .bind(state.starts_at.0)
+            .bind(state.ends_at.map(|t| t.0))
+            .bind(&plan.1)
+            .bind(format!("stripe:{}", state.stripe_id))
+            .bind(now)
+            .bind(&state.warning)
+            .fetch_one(&mut **tx)
+            .await?,
+        ),
+    };
+    sqlx::query(
+        "INSERT INTO subscriptions (seller_id, stripe_id, customer_id, org_id, plan_id, entitlement_id,
+                                    status, quantity, first_failed_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (seller_id, stripe_id) DO UPDATE SET status = excluded.status,
+           quantity = excluded.quantity, first_failed_at = excluded.first_failed_at,
+           plan_id = excluded.plan_id, updated_at = excluded.updated_at",
+    )
+    .bind(seller.0)
+    .bind(&state.stripe_id)
+    .bind(&state.customer_id)
+    .bind(org.0)
+    .bind(state.plan.0)
+    .bind(entitlement.0)
+    .bind(&state.status)
+    .bind(state.quantity)
+    .bind(state.first_failed_at.map(|t| t.0))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The org's seat cap from its subscriptions whose entitlement is live now: the sum of their
+/// quantities, or no cap if one of them is an unlimited plan. An org without subscriptions
+/// (hand-made grants) keeps no cap.
+async fn update_seat_cap(tx: &mut Tx, org: OrgId) -> Result<()> {
+    let now = Timestamp::now().0;
+    let live: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT pl.seats, s.quantity FROM subscriptions s
+         JOIN plans pl ON pl.id = s.plan_id
+         JOIN entitlements e ON e.id = s.entitlement_id
+         WHERE s.org_id = $1 AND e.starts_at <= $2 AND (e.ends_at IS NULL OR e.ends_at > $2)",
+    )
+    .bind(org.0)
+    .bind(now)
+    .fetch_all(&mut **tx)
+    .await?;
+    let cap = if live.iter().any(|(mode, _)| mode == SeatMode::Unlimited.as_str()) {
+        None
+    } else {
+        Some(live.iter().map(|(_, q)| *q).sum::<i64>())
+    };
+    sqlx::query("UPDATE orgs SET seat_cap = $1 WHERE id = $2")
+        .bind(cap)
+        .bind(org.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
