@@ -13,6 +13,7 @@
 
 mod accounts;
 mod assertions;
+mod billing;
 mod changes;
 mod concurrency;
 mod fixtures;
@@ -70,6 +71,10 @@ conformance!(
     revisions::replace_swaps_a_recent_release_in_one_step,
     revisions::retirement_is_set_and_cleared,
     revisions::seller_keys_keep_the_first_one_stored,
+    billing::plans_and_stripe_connections_round_trip,
+    billing::a_subscription_drives_one_entitlement_and_the_seat_cap,
+    billing::a_checkout_creates_the_org_admin_and_token_once,
+    billing::concurrent_seat_claims_never_exceed_the_cap,
 );
 
 mod harness {
