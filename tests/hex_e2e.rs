@@ -578,15 +578,16 @@ fn repository_answers_in_the_clients_terms() {
     assert!(fingerprint.starts_with("SHA256:"), "{shown}");
 }
 
-/// The mix scenario, when a Hex client archive is installed.
+/// The mix scenario, when a Hex client archive is installed in the ambient `MIX_HOME` (this test
+/// leaves `MIX_HOME` alone; each user gets its own `HEX_HOME`). A buyer's mix adds the seller's
+/// repository by fingerprint and org token, then resolves, compiles and runs an Erlang package
+/// published with hex_core; the seller publishes an Elixir package with `mix hex.publish
+/// package`, which a buyer's project then resolves with its dependency, compiles and runs. A
+/// missing key and a lapsed license are explained through `x-hex-message`.
 #[test]
 fn mix_deps_get_and_publish_when_hex_is_installed() {
-    let has_hex = Command::new("mix")
-        .arg("archive")
-        .current_dir(std::env::temp_dir())
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("* hex"));
-    if !has_hex {
+    let started = std::time::Instant::now();
+    if !mix_has_hex() {
         eprintln!(
             "skipped: `mix archive` lists no Hex client (it is in no registry reachable here); \
              rebar3 and hex_core cover the protocol above"
@@ -601,42 +602,232 @@ fn mix_deps_get_and_publish_when_hex_is_installed() {
         .as_str()
         .expect("fingerprint")
         .to_owned();
-    let home = tempfile::tempdir().expect("tmp");
-    let mix = |dir: &Path, args: &[&str]| {
-        let mut cmd = Command::new("mix");
-        cmd.args(args)
-            .current_dir(dir)
-            .env("HEX_HOME", home.path().join("hex"))
-            .env("MIX_HOME", home.path().join("mix"))
-            .env("HEX_MIRROR_URL", server.url())
-            .env("MIX_REBAR3", which("rebar3"));
-        run_with_timeout(cmd, CLIENT_TIMEOUT)
-    };
+    let root = tempfile::Builder::new()
+        .prefix("tollgate-mix-")
+        .tempdir()
+        .expect("temp dir");
     let repo = format!("{}/{SELLER}/hex", server.url());
-    let add = mix(
-        home.path(),
-        &[
+    let add_repo = |hex_home: &Path, key: Option<&str>| {
+        let mut args = vec![
             "hex.repo",
             "add",
             SELLER,
             &repo,
             "--fetch-public-key",
             &fingerprint,
-            "--auth-key",
-            &buyer.secret,
-        ],
-    );
-    assert!(add.success, "{}", add.output());
-    let app = home.path().join("app");
-    write_file(
+        ];
+        if let Some(key) = key {
+            args.extend(["--auth-key", key]);
+        }
+        mix_ok(&server, hex_home, root.path(), &[], &args);
+    };
+
+    // A buyer: an Erlang package published by hex_core resolves, compiles and runs.
+    let buyer_home = root.path().join("buyer-hex");
+    add_repo(&buyer_home, Some(&buyer.secret));
+    let app = root.path().join("app");
+    mix_project(
         &app,
-        "mix.exs",
-        "defmodule App.MixProject do\n  use Mix.Project\n  def project, do: [app: :app, version: \"0.1.0\", deps: [{:acme_util, \"~> 1.0\", repo: \"acme\"}]]\nend\n",
+        "app",
+        "0.1.0",
+        "[{:acme_util, \"~> 1.0\", repo: \"acme\"}]",
+        "",
     );
-    let get = mix(&app, &["deps.get"]);
-    assert!(get.success, "{}", get.output());
-    let compile = mix(&app, &["compile"]);
-    assert!(compile.success, "{}", compile.output());
+    let get = mix_ok(&server, &buyer_home, &app, &[], &["deps.get"]);
+    assert!(get.output().contains("acme_util 1.0.0"), "{}", get.output());
+    mix_ok(&server, &buyer_home, &app, &[], &["compile"]);
+    let hello = mix_ok(
+        &server,
+        &buyer_home,
+        &app,
+        &[],
+        &["run", "-e", "IO.puts(:acme_util.hello())"],
+    );
+    assert!(
+        hello.stdout.lines().any(|l| l == "acme_util 1.0.0"),
+        "{}",
+        hello.output()
+    );
+    let lock = std::fs::read_to_string(app.join("mix.lock")).expect("mix.lock");
+    assert!(
+        lock.contains("\"acme_util\"") && lock.contains("\"acme\""),
+        "{lock}"
+    );
+
+    // The seller publishes an Elixir package that depends on the Erlang one, with mix.
+    let seller_home = root.path().join("seller-hex");
+    add_repo(&seller_home, Some(&publisher.secret));
+    let pkg = root.path().join("acme_pro");
+    mix_project(
+        &pkg,
+        "acme_pro",
+        "1.0.0",
+        "[{:acme_util, \"~> 1.0\", repo: \"acme\"}]",
+        "description: \"Acme Pro for Elixir\",\n      \
+         package: [licenses: [\"LicenseRef-Acme\"], links: %{}, files: [\"lib\", \"mix.exs\"]],\n      ",
+    );
+    write_file(
+        &pkg,
+        "lib/acme_pro.ex",
+        "defmodule AcmePro do\n  def hello, do: \"acme_pro 1.0.0 \" <> List.to_string(:acme_util.hello())\nend\n",
+    );
+    mix_ok(&server, &seller_home, &pkg, &[], &["deps.get"]);
+    let api = format!("{repo}/api");
+    let published = mix_ok(
+        &server,
+        &seller_home,
+        &pkg,
+        &[
+            ("HEX_API_URL", api.as_str()),
+            ("HEX_API_KEY", publisher.secret.as_str()),
+        ],
+        &["hex.publish", "package", "--yes"],
+    );
+    assert!(
+        published.output().contains("Package published"),
+        "{}",
+        published.output()
+    );
+
+    // A buyer's project depends on the Elixir package, compiles and runs it.
+    let app2 = root.path().join("app2");
+    mix_project(
+        &app2,
+        "app2",
+        "0.1.0",
+        "[{:acme_pro, \"~> 1.0\", repo: \"acme\"}]",
+        "",
+    );
+    let get = mix_ok(&server, &buyer_home, &app2, &[], &["deps.get"]);
+    assert!(
+        get.output().contains("acme_pro 1.0.0") && get.output().contains("acme_util 1.0.0"),
+        "{}",
+        get.output()
+    );
+    mix_ok(&server, &buyer_home, &app2, &[], &["compile"]);
+    let hello = mix_ok(
+        &server,
+        &buyer_home,
+        &app2,
+        &[],
+        &["run", "-e", "IO.puts(AcmePro.hello())"],
+    );
+    assert!(
+        hello
+            .stdout
+            .lines()
+            .any(|l| l == "acme_pro 1.0.0 acme_util 1.0.0"),
+        "{}",
+        hello.output()
+    );
+
+    // No key: mix stops with the server's explanation.
+    let keyless_home = root.path().join("keyless-hex");
+    add_repo(&keyless_home, None);
+    let app3 = root.path().join("app3");
+    mix_project(
+        &app3,
+        "app3",
+        "0.1.0",
+        "[{:acme_util, \"~> 1.0\", repo: \"acme\"}]",
+        "",
+    );
+    let denied = mix(&server, &keyless_home, &app3, &[], &["deps.get"]);
+    assert!(
+        !denied.success
+            && denied
+                .output()
+                .contains("API error: the acme Hex repository needs a key"),
+        "{}",
+        denied.output()
+    );
+
+    // A lapsed license (perpetual fallback) still resolves what it covered, with a warning.
+    let legacy = licensed_org(&server, "legacy", &["--rule", "perpetual_fallback"]);
+    server.grant_end(SELLER, "legacy", PRODUCT);
+    let legacy_home = root.path().join("legacy-hex");
+    add_repo(&legacy_home, Some(&legacy.secret));
+    let lapsed = mix_ok(&server, &legacy_home, &app3, &[], &["deps.get"]);
+    assert!(
+        lapsed.output().contains("API warning:") && lapsed.output().contains("ended"),
+        "{}",
+        lapsed.output()
+    );
+
+    eprintln!("---- requests ----");
+    for line in server.logs().lines().filter(|l| l.contains("path=")) {
+        eprintln!("{line}");
+    }
+    eprintln!("mix scenario took {:?}", started.elapsed());
+}
+
+/// Whether `mix archive` (in the ambient `MIX_HOME`) lists the Hex client.
+fn mix_has_hex() -> bool {
+    Command::new("mix")
+        .arg("archive")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("* hex"))
+}
+
+/// Runs `mix ARGS` in `dir` as the user whose Hex state is in `hex_home`, with the update check
+/// pointed at the test server and Debian's rebar3 for Erlang packages.
+fn mix(server: &Server, hex_home: &Path, dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut cmd = Command::new("mix");
+    cmd.args(args)
+        .current_dir(dir)
+        .env("HEX_HOME", hex_home)
+        .env("HEX_MIRROR_URL", server.url())
+        .env("MIX_REBAR3", which("rebar3"))
+        .env("MIX_ENV", "dev");
+    for var in [
+        "HEX_API_URL",
+        "HEX_API_KEY",
+        "HEX_REPOS_KEY",
+        "HEX_OFFLINE",
+        "HEX_UNSAFE_REGISTRY",
+        "HEX_NO_VERIFY_REPO_ORIGIN",
+        "MIX_DEPS_PATH",
+        "MIX_BUILD_PATH",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    let run = run_with_timeout(cmd, CLIENT_TIMEOUT);
+    eprintln!("$ mix {}\n{}", args.join(" "), run.output());
+    run
+}
+
+fn mix_ok(
+    server: &Server,
+    hex_home: &Path,
+    dir: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Run {
+    let run = mix(server, hex_home, dir, env, args);
+    assert!(
+        run.success,
+        "mix {args:?} failed:\n{}\nserver log:\n{}",
+        run.output(),
+        server.logs()
+    );
+    run
+}
+
+/// A mix project `app` at `version` with `deps` (Elixir list literal); `extra` goes into
+/// `project/0` before `deps:` (e.g. `description:` and `package:`).
+fn mix_project(dir: &Path, app: &str, version: &str, deps: &str, extra: &str) {
+    let module = format!("{}MixProject", app.replace('_', ""));
+    write_file(
+        dir,
+        "mix.exs",
+        &format!(
+            "defmodule M{module} do\n  use Mix.Project\n\n  def project do\n    [\n      \
+             app: :{app},\n      version: \"{version}\",\n      {extra}deps: {deps}\n    ]\n  \
+             end\nend\n"
+        ),
+    );
 }
 
 fn count_files(dir: &Path) -> usize {
