@@ -519,7 +519,7 @@ fn publish_api_speaks_erlang_terms() {
     );
 }
 
-/// A missing key is a 401 with a quoted, fatal `x-hex-message` saying how to add one; a
+/// A missing key is a 403 (an unknown one a 401) with a quoted, fatal `x-hex-message` saying how to add one; a
 /// package outside the license is a 404; signed resources are gzip with no Content-Encoding.
 #[test]
 fn repository_answers_in_the_clients_terms() {
@@ -531,13 +531,31 @@ fn repository_answers_in_the_clients_terms() {
     let url = |p: &str| format!("{}/{SELLER}/hex/{p}", server.url());
 
     let r = request("GET", &url("packages/acme_util"), &[], b"").expect("GET");
-    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.status, 403,
+        "no key: 403 (a 401 makes mix offer a hex.pm login)"
+    );
     let message = r.header("x-hex-message").unwrap_or_default();
     assert!(
         message.starts_with('"')
             && message.contains("mix hex.repo add acme")
             && message.ends_with("level=fatal"),
         "{message}"
+    );
+
+    let unknown = request(
+        "GET",
+        &url("packages/acme_util"),
+        &[("authorization", "tg_0123456789abcdef_0000")],
+        b"",
+    )
+    .expect("GET");
+    assert_eq!(unknown.status, 401);
+    assert!(
+        unknown
+            .header("x-hex-message")
+            .unwrap_or_default()
+            .contains("not valid")
     );
 
     let auth = [("authorization", buyer.secret.as_str())];

@@ -13,7 +13,7 @@ pub fn presented(headers: &HeaderMap) -> Option<&str> {
     Some(value.strip_prefix("Bearer ").unwrap_or(value).trim())
 }
 
-/// The caller, or a 401 whose `x-hex-message` (shown by mix as "API error") says what to do.
+/// The caller, or a 401 (403 without a key) whose `x-hex-message` (shown by mix as "API error") says what to do.
 pub async fn caller(
     state: &HexState,
     seller: &Seller,
@@ -21,7 +21,7 @@ pub async fn caller(
 ) -> Result<Caller, HexError> {
     let slug = &seller.slug;
     let how = format!(
-        "add it with `mix hex.repo add {slug} {} --fetch-public-key … --auth-key TOKEN` or `repo_key` in rebar.config",
+        "add it with `mix hex.repo add {slug} {} --fetch-public-key SHA256:FINGERPRINT --auth-key TOKEN` or `repo_key` in rebar.config",
         state.repo_url(slug)
     );
     let fail = |text: String| HexError::new(StatusCode::UNAUTHORIZED, text).shown("fatal");
@@ -31,9 +31,13 @@ pub async fn caller(
         .await
     {
         Ok(caller) => Ok(caller),
-        Err(AuthOrDbError::Auth(AuthError::Missing)) => Err(fail(format!(
-            "the {slug} Hex repository needs a key: {how}"
-        ))),
+        // 403, not 401: on a 401 to a request sent without a key, mix offers to log in to the
+        // public Hex registry ("Do you want to authenticate now? [Yn]"), which cannot help.
+        Err(AuthOrDbError::Auth(AuthError::Missing)) => Err(HexError::new(
+            StatusCode::FORBIDDEN,
+            format!("the {slug} Hex repository needs a key: {how}"),
+        )
+        .shown("fatal")),
         Err(AuthOrDbError::Auth(AuthError::Unknown)) => Err(fail(format!(
             "the key is not valid for the {slug} Hex repository: {how}"
         ))),

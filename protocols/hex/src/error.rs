@@ -72,16 +72,20 @@ impl From<Error> for HexError {
     }
 }
 
-/// `"text"; level=LEVEL`, with what would break mix's parser (quotes, newlines) replaced.
+/// `"text"; level=LEVEL`, with what would break mix's parser (quotes, newlines) replaced, in
+/// ASCII: mix reads header bytes as Latin-1, so `…` would print as `â\u{80}¦`.
 pub fn hex_message(text: &str, level: &str) -> Option<HeaderValue> {
-    let clean: String = text
-        .chars()
-        .map(|c| match c {
-            '"' => '\'',
-            c if c.is_control() => ' ',
-            c => c,
-        })
-        .collect();
+    let mut clean = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' | '\u{2018}' | '\u{2019}' | '\u{201c}' | '\u{201d}' => clean.push('\''),
+            '\u{2026}' => clean.push_str("..."),
+            '\u{2013}' | '\u{2014}' => clean.push('-'),
+            c if c.is_ascii_control() || c.is_control() => clean.push(' '),
+            c if c.is_ascii() => clean.push(c),
+            _ => clean.push('?'),
+        }
+    }
     HeaderValue::from_str(&format!("\"{clean}\"; level={level}")).ok()
 }
 
@@ -133,10 +137,11 @@ mod tests {
 
     #[test]
     fn messages_are_quoted_for_mix() {
-        let v = hex_message("the \"Pro\" license ended\non 2026-01-01", "warn").expect("header");
+        let v = hex_message("the \"Pro\" license of Café ended\non 2026-01-01…", "warn")
+            .expect("header");
         assert_eq!(
             v.to_str().expect("ascii"),
-            "\"the 'Pro' license ended on 2026-01-01\"; level=warn"
+            "\"the 'Pro' license of Caf? ended on 2026-01-01...\"; level=warn"
         );
     }
 
