@@ -44,11 +44,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The package and what the caller may see of it, or the error npm should print.
-    pub async fn readable(
-        &self,
-        caller: &Caller,
-        name: &str,
-    ) -> Result<Readable, NpmError> {
+    pub async fn readable(&self, caller: &Caller, name: &str) -> Result<Readable, NpmError> {
         validate(name).map_err(|_| NpmError::not_found())?;
         let PackageAccess {
             package,
@@ -117,7 +113,12 @@ pub async fn packument(ctx: &Ctx<'_>, name: &str) -> Result<Response, NpmError> 
     if rendered.entries == 0 {
         return Err(denial(&access));
     }
-    Ok(document(ctx.headers, &rendered, abbreviated, notice.as_deref()))
+    Ok(document(
+        ctx.headers,
+        &rendered,
+        abbreviated,
+        notice.as_deref(),
+    ))
 }
 
 fn document(

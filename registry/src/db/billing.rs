@@ -92,7 +92,8 @@ impl TryFrom<PlanRow> for Plan {
     }
 }
 
-const PLAN_SELECT: &str = "SELECT pl.id, pl.seller_id, pl.slug, pl.product_id, p.slug AS product_slug,
+const PLAN_SELECT: &str =
+    "SELECT pl.id, pl.seller_id, pl.slug, pl.product_id, p.slug AS product_slug,
         p.name AS product_name, pl.stripe_price, pl.seats, pl.rule, pl.grace_days
      FROM plans pl JOIN products p ON p.id = pl.product_id";
 
@@ -129,11 +130,13 @@ impl Db {
         .bind(seller.0)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(secret_key, account_id, webhook_secret)| StripeConnection {
-            secret_key,
-            account_id,
-            webhook_secret,
-        }))
+        Ok(row.map(
+            |(secret_key, account_id, webhook_secret)| StripeConnection {
+                secret_key,
+                account_id,
+                webhook_secret,
+            },
+        ))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -312,8 +315,19 @@ impl Db {
         .fetch_optional(&mut *tx)
         .await?;
         let (org, is_new) = match existing {
-            Some((id, slug, name)) => (Org { id: OrgId(id), seller_id: seller, slug, name }, false),
-            None => (create_org_with_free_slug(&mut tx, seller, new_org, &state.customer_id).await?, true),
+            Some((id, slug, name)) => (
+                Org {
+                    id: OrgId(id),
+                    seller_id: seller,
+                    slug,
+                    name,
+                },
+                false,
+            ),
+            None => (
+                create_org_with_free_slug(&mut tx, seller, new_org, &state.customer_id).await?,
+                true,
+            ),
         };
         upsert_subscription(&mut tx, seller, org.id, state).await?;
         update_seat_cap(&mut tx, org.id).await?;
@@ -357,7 +371,11 @@ async fn create_org_with_free_slug(
     customer: &str,
 ) -> Result<Org> {
     for n in 1..1000 {
-        let candidate = if n == 1 { slug.to_owned() } else { format!("{slug}-{n}") };
+        let candidate = if n == 1 {
+            slug.to_owned()
+        } else {
+            format!("{slug}-{n}")
+        };
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO orgs (seller_id, slug, name, created_at, stripe_customer)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (seller_id, slug) DO NOTHING RETURNING id",
@@ -470,7 +488,10 @@ async fn update_seat_cap(tx: &mut Tx, org: OrgId) -> Result<()> {
     .bind(now)
     .fetch_all(&mut **tx)
     .await?;
-    let cap = if live.iter().any(|(mode, _)| mode == SeatMode::Unlimited.as_str()) {
+    let cap = if live
+        .iter()
+        .any(|(mode, _)| mode == SeatMode::Unlimited.as_str())
+    {
         None
     } else {
         Some(live.iter().map(|(_, q)| *q).sum::<i64>())
