@@ -32,6 +32,8 @@ pub struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true, env = "TOLLGATE_JSON")]
     pub json: bool,
+    #[command(flatten)]
+    pub billing: BillingArgs,
     /// What to do; without one, `serve` with its defaults.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -60,6 +62,12 @@ pub enum Command {
     /// Manage an org's seats.
     #[command(subcommand)]
     Seat(SeatCmd),
+    /// Sell a product through a Stripe price (or legacy plan).
+    #[command(subcommand)]
+    Plan(PlanCmd),
+    /// Issue and verify offline license keys.
+    #[command(subcommand)]
+    License(LicenseCmd),
     /// Remove stored blobs that no release references (left by interrupted publishes).
     Gc {
         /// Only blobs older than this (e.g. `30m`, `1h`, `0s`), so publishes in flight are safe.
@@ -73,6 +81,34 @@ pub enum Command {
         #[arg(long, default_value_t = 100)]
         limit: i64,
     },
+}
+
+/// Mail and Stripe settings (the server's, and the CLI's for billing commands).
+#[derive(Debug, Clone, Args)]
+pub struct BillingArgs {
+    /// Send mail through this SMTP server (`smtp://user:pass@host:587?tls=required`,
+    /// `smtps://…:465`, `smtp://host:25`). Default: `.eml` files under `<data>/mail/`.
+    #[arg(long, global = true, env = "TOLLGATE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of every mail.
+    #[arg(
+        long,
+        global = true,
+        env = "TOLLGATE_MAIL_FROM",
+        default_value = "Tollgate <tollgate@localhost>"
+    )]
+    pub mail_from: String,
+    /// Another Stripe-compatible API (tests). Default: Stripe.
+    #[arg(long, global = true, env = "TOLLGATE_STRIPE_API_BASE")]
+    pub stripe_api_base: Option<String>,
+    /// The operator's Stripe platform key, for sellers connected with Stripe Connect.
+    #[arg(
+        long,
+        global = true,
+        env = "TOLLGATE_STRIPE_SECRET_KEY",
+        hide_env_values = true
+    )]
+    pub stripe_platform_key: Option<String>,
 }
 
 #[derive(Debug, Parser)]
@@ -100,6 +136,24 @@ pub enum SellerCmd {
     },
     /// Show a seller: its repositories and the Hex public key fingerprint.
     Show { slug: String },
+    /// Connect a seller's Stripe account: its own secret key, or (Stripe Connect) its connected
+    /// account id with the operator's platform key. Webhooks go to `/{seller}/stripe/webhook`.
+    Stripe {
+        slug: String,
+        /// The seller's secret key (`sk_live_…`, `sk_test_…`, or a restricted `rk_…`).
+        #[arg(
+            long,
+            conflicts_with = "connect_account",
+            required_unless_present = "connect_account"
+        )]
+        secret_key: Option<String>,
+        /// Stripe Connect: the seller's connected account (`acct_…`).
+        #[arg(long)]
+        connect_account: Option<String>,
+        /// The webhook endpoint's signing secret (`whsec_…`).
+        #[arg(long)]
+        webhook_secret: String,
+    },
     /// List sellers.
     List,
 }
@@ -228,4 +282,58 @@ pub struct OrgRef {
     pub seller: String,
     #[arg(long)]
     pub org: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCmd {
+    /// Map a Stripe price to a product: `/{seller}/buy/{plan}` sells it.
+    Create {
+        #[arg(long, env = "TOLLGATE_SELLER")]
+        seller: String,
+        #[arg(long)]
+        product: String,
+        /// `price_…`, or a legacy `plan_…` (Stripe accepts either).
+        #[arg(long)]
+        stripe_price: String,
+        /// `per-quantity`: the subscription quantity caps the seats; or `unlimited`.
+        #[arg(long, default_value = "per-quantity")]
+        seats: tollgate_registry::domain::SeatMode,
+        #[arg(long, default_value = "while_active")]
+        rule: VersionRule,
+        /// How long access continues after a failed payment.
+        #[arg(long, default_value_t = 7)]
+        grace_days: u32,
+        /// The plan's name in its buy link. Default: the product's.
+        #[arg(long)]
+        slug: Option<String>,
+    },
+    List {
+        #[arg(long, env = "TOLLGATE_SELLER")]
+        seller: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LicenseCmd {
+    /// Print a signed license key for an org's license to a product (from its entitlements).
+    Issue {
+        #[arg(long, env = "TOLLGATE_SELLER")]
+        seller: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        product: String,
+    },
+    /// Print the seller's license public key (`ed25519:…`).
+    PublicKey {
+        #[arg(long, env = "TOLLGATE_SELLER")]
+        seller: String,
+    },
+    /// Check a license key offline (no server, no database): exit 0 when valid.
+    Verify {
+        /// A file holding the license key (`-` for standard input).
+        file: PathBuf,
+        #[arg(long)]
+        public_key: String,
+    },
 }

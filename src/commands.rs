@@ -23,6 +23,9 @@ use crate::cli::{
 /// What every command needs: the database, the store and how to print.
 pub struct Context {
     pub registry: Registry,
+    /// Mail and Stripe settings.
+    pub billing: crate::cli::BillingArgs,
+    pub data: std::path::PathBuf,
     /// Seals the secrets kept in the database (signing keys, later Stripe keys).
     pub secrets: Arc<SecretBox>,
     pub json: bool,
@@ -53,6 +56,8 @@ impl Context {
         let secrets = secret_box(cli, db.backend())?;
         Ok(Self {
             registry: Registry::open(db, store, options(cli)).await?,
+            billing: cli.billing.clone(),
+            data: cli.data.clone(),
             secrets: Arc::new(secrets),
             json: cli.json,
         })
@@ -63,7 +68,11 @@ impl Context {
     }
 
     /// Prints `value` as JSON with `--json`, else the human text.
-    fn print<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) -> anyhow::Result<()> {
+    pub fn print<T: Serialize>(
+        &self,
+        value: &T,
+        text: impl FnOnce() -> String,
+    ) -> anyhow::Result<()> {
         if self.json {
             println!("{}", serde_json::to_string_pretty(value)?);
         } else {
@@ -119,6 +128,8 @@ async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Grant(args) => grant(ctx, args).await,
         Command::Token(cmd) => token_cmd(ctx, cmd).await,
         Command::Seat(cmd) => seat(ctx, cmd).await,
+        Command::Plan(cmd) => crate::billing_cmd::plan(ctx, cmd).await,
+        Command::License(cmd) => crate::billing_cmd::license(ctx, cmd).await,
         Command::Gc { grace } => {
             let report = ctx.registry.collect_garbage(grace).await?;
             ctx.print(&report, || {
@@ -170,6 +181,21 @@ async fn seller(ctx: &Context, cmd: SellerCmd) -> anyhow::Result<()> {
                     shown.text()
                 )
             })
+        }
+        SellerCmd::Stripe {
+            slug,
+            secret_key,
+            connect_account,
+            webhook_secret,
+        } => {
+            crate::billing_cmd::connect_stripe(
+                ctx,
+                &slug,
+                secret_key,
+                connect_account,
+                &webhook_secret,
+            )
+            .await
         }
         SellerCmd::Show { slug } => {
             let s = ctx.db().seller(&slug).await?;
@@ -460,7 +486,7 @@ async fn seat(ctx: &Context, cmd: SeatCmd) -> anyhow::Result<()> {
 }
 
 /// Slugs appear in URLs: lowercase letters, digits and `-`.
-fn check_slug(slug: &str) -> anyhow::Result<()> {
+pub fn check_slug(slug: &str) -> anyhow::Result<()> {
     let ok = !slug.is_empty()
         && slug.len() <= 64
         && slug

@@ -1,5 +1,6 @@
 //! `tollgate`: parses the command line and wires the crates together. Nothing else lives here.
 
+mod billing_cmd;
 mod cli;
 mod commands;
 mod ops;
@@ -27,6 +28,10 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli, command: Command) -> anyhow::Result<()> {
+    // Verifying a license key is offline: no database, no data directory.
+    if let Command::License(cmd @ cli::LicenseCmd::Verify { .. }) = command {
+        return billing_cmd::verify(cmd, cli.json);
+    }
     let ctx = commands::Context::open(&cli).await?;
     match command {
         Command::Serve(ref args) => server::serve(ctx, args).await,

@@ -7,6 +7,8 @@ use axum::extract::Request;
 use axum::middleware;
 use axum::routing::get;
 use axum::{Router, ServiceExt};
+use tollgate_billing::mail::Mailer;
+use tollgate_billing::service::{Billing, BillingConfig};
 use tollgate_cargo::{CargoConfig, CargoState};
 use tollgate_hex::{HexConfig, HexState};
 use tollgate_npm::{NpmConfig, NpmState};
@@ -59,6 +61,22 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
             secrets: ctx.secrets.clone(),
         },
     );
+    let mailer = Mailer::from_config(
+        ctx.billing.smtp_url.as_deref(),
+        &ctx.billing.mail_from,
+        &ctx.data,
+    )?;
+    tracing::info!(mail = %mailer.describe(), "mail");
+    let billing = Billing::new(
+        registry.clone(),
+        ctx.secrets.clone(),
+        mailer,
+        BillingConfig {
+            public_url: public_url.clone(),
+            api_base: ctx.billing.stripe_api_base.clone(),
+            platform_key: ctx.billing.stripe_platform_key.clone(),
+        },
+    );
     let ops = Ops::new(registry.clone());
     let app = Router::new()
         .route("/healthz", get(ops::healthz))
@@ -69,6 +87,7 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
         .nest("/{seller}/cargo", tollgate_cargo::router(cargo))
         .nest("/{seller}/gems/", tollgate_rubygems::router(gems))
         .nest("/{seller}/hex", tollgate_hex::router(hex))
+        .merge(tollgate_billing::routes::router(billing))
         .layer(middleware::from_fn_with_state(ops, ops::observe));
     if registry.db().sellers().await?.is_empty() {
         println!(

@@ -2,6 +2,11 @@
 //! entitlements and seat caps through webhooks; buyers check out through a buy link; mail tells
 //! buyers what happened.
 
+pub mod license;
 pub mod mail;
+pub mod routes;
+pub mod service;
+pub mod setup;
+pub mod stripe;
 pub mod subscription;
 pub mod webhook;

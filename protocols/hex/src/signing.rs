@@ -91,6 +91,14 @@ pub fn fingerprint(public: &PublicKey) -> String {
     format!("SHA256:{}", STANDARD_NO_PAD.encode(Sha256::digest(&blob)))
 }
 
+/// The fingerprint of an SPKI PEM public key (as stored and served), if it is one.
+pub fn fingerprint_of_pem(pem: &str) -> Option<String> {
+    use rsa::pkcs8::DecodePublicKey;
+    PublicKey::from_public_key_pem(pem)
+        .ok()
+        .map(|k| fingerprint(&k))
+}
+
 fn put_string(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
     out.extend_from_slice(bytes);

@@ -503,3 +503,29 @@ async fn update_seat_cap(tx: &mut Tx, org: OrgId) -> Result<()> {
         .await?;
     Ok(())
 }
+
+impl Db {
+    /// How many seats the org may hold (`None`: no cap).
+    pub async fn seat_cap(&self, org: OrgId) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT seat_cap FROM orgs WHERE id = $1")
+                .bind(org.0)
+                .fetch_optional(&self.pool)
+                .await?
+                .flatten(),
+        )
+    }
+}
+
+impl Db {
+    /// The Stripe customer the org pays as, if any.
+    pub async fn org_customer(&self, org: OrgId) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT stripe_customer FROM orgs WHERE id = $1")
+                .bind(org.0)
+                .fetch_optional(&self.pool)
+                .await?
+                .flatten(),
+        )
+    }
+}

@@ -1,0 +1,206 @@
+//! Billing commands: connect a seller's Stripe, map Stripe prices to products (plans), issue
+//! and verify license keys.
+
+use std::io::Read;
+
+use anyhow::{Context as _, bail};
+use serde_json::json;
+use tollgate_registry::db::StripeConnection;
+use tollgate_registry::domain::SeatMode;
+
+use crate::cli::{LicenseCmd, PlanCmd};
+use crate::commands::Context;
+
+/// `seller stripe SLUG …`: stores the keys sealed; prints where Stripe should send webhooks.
+pub async fn connect_stripe(
+    ctx: &Context,
+    slug: &str,
+    secret_key: Option<String>,
+    connect_account: Option<String>,
+    webhook_secret: &str,
+) -> anyhow::Result<()> {
+    let seller = ctx.registry.db().seller(slug).await?;
+    if let Some(key) = &secret_key
+        && !(key.starts_with("sk_") || key.starts_with("rk_"))
+    {
+        bail!("--secret-key should be a Stripe secret key (sk_… or rk_…)");
+    }
+    if let Some(account) = &connect_account
+        && !account.starts_with("acct_")
+    {
+        bail!("--connect-account should be a connected account id (acct_…)");
+    }
+    if !webhook_secret.starts_with("whsec_") {
+        bail!("--webhook-secret should be the endpoint's signing secret (whsec_…)");
+    }
+    let connection = StripeConnection {
+        secret_key: secret_key.map(|k| ctx.secrets.seal(k.as_bytes())),
+        account_id: connect_account.clone(),
+        webhook_secret: ctx.secrets.seal(webhook_secret.as_bytes()),
+    };
+    ctx.registry
+        .db()
+        .set_stripe_connection(seller.id, &connection)
+        .await?;
+    let mode = match &connect_account {
+        Some(account) => format!("Stripe Connect account {account}"),
+        None => "its own Stripe secret key".to_owned(),
+    };
+    let shown = json!({
+        "seller": slug,
+        "mode": if connect_account.is_some() { "connect" } else { "secret_key" },
+        "webhook_path": format!("/{slug}/stripe/webhook"),
+        "events": EVENTS,
+    });
+    ctx.print(&shown, || {
+        format!(
+            "seller {slug} now bills through {mode}.\nIn Stripe, add a webhook endpoint https://YOUR-HOST/{slug}/stripe/webhook for: {}",
+            EVENTS.join(", ")
+        )
+    })
+}
+
+/// The webhook events the seller's endpoint should send.
+const EVENTS: [&str; 6] = [
+    "checkout.session.completed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "invoice.paid",
+    "invoice.payment_failed",
+];
+
+pub async fn plan(ctx: &Context, cmd: PlanCmd) -> anyhow::Result<()> {
+    match cmd {
+        PlanCmd::Create {
+            seller,
+            product,
+            stripe_price,
+            seats,
+            rule,
+            grace_days,
+            slug,
+        } => {
+            let seller = ctx.registry.db().seller(&seller).await?;
+            let product = ctx.registry.db().product(seller.id, &product).await?;
+            let slug = slug.unwrap_or_else(|| product.slug.clone());
+            crate::commands::check_slug(&slug)?;
+            if !(stripe_price.starts_with("price_") || stripe_price.starts_with("plan_")) {
+                eprintln!(
+                    "note: `{stripe_price}` does not look like a Stripe price id (price_…) or plan id (plan_…)"
+                );
+            }
+            let plan = ctx
+                .registry
+                .db()
+                .create_plan(
+                    seller.id,
+                    &slug,
+                    product.id,
+                    &stripe_price,
+                    seats,
+                    rule,
+                    grace_days,
+                )
+                .await?;
+            ctx.print(&plan, || {
+                let seats = match plan.seats {
+                    SeatMode::PerQuantity => "seats = quantity",
+                    SeatMode::Unlimited => "unlimited seats",
+                };
+                format!(
+                    "plan {} sells {} as {} ({seats}, {}, {} grace days)\nbuy link: /{}/buy/{}?quantity=5",
+                    plan.slug,
+                    plan.product_name,
+                    plan.stripe_price,
+                    plan.rule.as_str(),
+                    plan.grace_days,
+                    seller.slug,
+                    plan.slug
+                )
+            })
+        }
+        PlanCmd::List { seller } => {
+            let seller = ctx.registry.db().seller(&seller).await?;
+            let plans = ctx.registry.db().plans(seller.id).await?;
+            ctx.print(&plans, || {
+                plans
+                    .iter()
+                    .map(|p| format!("{}  {} → {}", p.slug, p.stripe_price, p.product_slug))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+    }
+}
+
+pub async fn license(ctx: &Context, cmd: LicenseCmd) -> anyhow::Result<()> {
+    match cmd {
+        LicenseCmd::Issue {
+            seller,
+            org,
+            product,
+        } => {
+            let db = ctx.registry.db();
+            let seller = db.seller(&seller).await?;
+            let org = db.org(seller.id, &org).await?;
+            let product = db.product(seller.id, &product).await?;
+            let key = tollgate_billing::license::issue(
+                &ctx.registry,
+                &ctx.secrets,
+                &seller,
+                &org,
+                &product,
+            )
+            .await?;
+            ctx.print(&json!({ "license": key }), || key.clone())
+        }
+        LicenseCmd::PublicKey { seller } => {
+            let seller = ctx.registry.db().seller(&seller).await?;
+            let key =
+                tollgate_billing::license::public_key(&ctx.registry, &ctx.secrets, &seller).await?;
+            let text = key.to_text();
+            ctx.print(&json!({ "public_key": text }), || text.clone())
+        }
+        LicenseCmd::Verify { .. } => verify(cmd, ctx.json),
+    }
+}
+
+/// `license verify FILE --public-key KEY`: offline, before any database is opened.
+pub fn verify(cmd: LicenseCmd, json: bool) -> anyhow::Result<()> {
+    let LicenseCmd::Verify { file, public_key } = cmd else {
+        bail!("not a verify command");
+    };
+    let mut text = String::new();
+    if file.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut text)?;
+    } else {
+        text = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+    }
+    let key = tollgate_licensing::PublicKey::from_text(public_key.trim())?;
+    let license = key.verify(text.trim())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&license)?);
+    } else {
+        let live = if license.is_live_at(tollgate_licensing::unix_now()) {
+            "live"
+        } else {
+            "not live now"
+        };
+        println!(
+            "valid: {} licenses {} to org {} ({} seats, {}), {live}",
+            license.seller,
+            license.product,
+            license.org,
+            license
+                .seats
+                .map_or_else(|| "unlimited".to_owned(), |n| n.to_string()),
+            match license.rule {
+                tollgate_licensing::VersionRule::WhileActive => "while active",
+                tollgate_licensing::VersionRule::PerpetualFallback => "perpetual fallback",
+            }
+        );
+    }
+    Ok(())
+}
