@@ -1,0 +1,380 @@
+//! End-to-end licensing against a real Stripe-compatible server (localstripe, started by
+//! `.ci/run` through `scripts/stripe`; skipped with a note when `TOLLGATE_TEST_STRIPE_URL` is
+//! unset) and a real SMTP sink (aiosmtpd through `scripts/smtp`, when `TOLLGATE_TEST_SMTP_URL` is
+//! set; else the `.eml` file sink). The test plays the buyer with Stripe's API: customer, card,
+//! plan, a subscription of 3 seats; localstripe's own signed webhooks reach the server, which
+//! re-reads the subscription through the same client code it uses against Stripe, provisions the
+//! org and mails its token. Then 5 seats (localstripe sends no event for that: the test signs
+//! one), then cancel; the real `npm install` with the mailed token follows each step.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::http::request;
+use common::{
+    CLIENT_TIMEOUT, Run, Server, backend_env, npm_publish_body, run_with_timeout, write_file,
+};
+use serde_json::Value;
+
+const SELLER: &str = "acme";
+const PACKAGE: &str = "@acme/ui-pro";
+const STRIPE_KEY: &str = "sk_test_tollgate";
+
+/// A form POST (or DELETE) to localstripe's API.
+fn stripe(base: &str, method: &str, path: &str, form: &[(&str, &str)]) -> Value {
+    let body = form
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let auth = format!("Bearer {STRIPE_KEY}");
+    let r = request(
+        method,
+        &format!("{base}{path}"),
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+        body.as_bytes(),
+    )
+    .expect("localstripe request");
+    assert!(
+        r.status < 300,
+        "{method} {path} → {}: {}",
+        r.status,
+        r.text()
+    );
+    r.json()
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("an id").to_owned()
+}
+
+/// The mails to `to` so far (SMTP sink when configured, else the server's file sink).
+fn mails_to(server: &Server, to: &str) -> Vec<tollgate_billing::mail::eml::ReadMail> {
+    let dir = match std::env::var("TOLLGATE_TEST_SMTP_DIR") {
+        Ok(dir) if std::env::var("TOLLGATE_TEST_SMTP_URL").is_ok() => PathBuf::from(dir),
+        _ => server.data_dir().join("mail"),
+    };
+    tollgate_billing::mail::eml::read_dir(&dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m.to().contains(to))
+        .collect()
+}
+
+fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `npm install PACKAGE@^1` in a fresh project with `token` for the seller's registry.
+fn npm_install(server: &Server, token: &str) -> Run {
+    let root = tempfile::tempdir().expect("tmp");
+    let host = server.url().trim_start_matches("http://");
+    write_file(
+        root.path(),
+        "npmrc",
+        &format!(
+            "@acme:registry={}/{SELLER}/npm/\n//{host}/{SELLER}/npm/:_authToken={token}\n",
+            server.url()
+        ),
+    );
+    let app = root.path().join("app");
+    write_file(
+        &app,
+        "package.json",
+        "{\"name\":\"app\",\"version\":\"1.0.0\"}\n",
+    );
+    let mut cmd = Command::new("npm");
+    cmd.current_dir(&app)
+        .args(["install", &format!("{PACKAGE}@^1"), "--prefer-online"])
+        .env("HOME", root.path())
+        .env("npm_config_cache", root.path().join("cache"))
+        .env("npm_config_userconfig", root.path().join("npmrc"))
+        .env("npm_config_audit", "false")
+        .env("npm_config_fund", "false")
+        .env("npm_config_update_notifier", "false")
+        .env("npm_config_fetch_retries", "0");
+    run_with_timeout(cmd, CLIENT_TIMEOUT)
+}
+
+fn publish(server: &Server, token: &str, version: &str) {
+    // A real package tarball (npm unpacks it): package/package.json and index.js.
+    let dir = tempfile::tempdir().expect("tmp");
+    write_file(
+        dir.path(),
+        "package/package.json",
+        &format!("{{\"name\":\"{PACKAGE}\",\"version\":\"{version}\",\"main\":\"index.js\"}}\n"),
+    );
+    write_file(dir.path(), "package/index.js", "module.exports = 'pro';\n");
+    let out = Command::new("tar")
+        .current_dir(dir.path())
+        .args(["czf", "p.tgz", "package"])
+        .output()
+        .expect("tar");
+    assert!(out.status.success(), "{out:?}");
+    let tgz = std::fs::read(dir.path().join("p.tgz")).expect("read tgz");
+    let body = npm_publish_body(PACKAGE, version, &tgz);
+    let auth = format!("Bearer {token}");
+    let r = request(
+        "PUT",
+        &format!(
+            "{}/{SELLER}/npm/{}",
+            server.url(),
+            common::npm_escape(PACKAGE)
+        ),
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        &body,
+    )
+    .expect("publish");
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
+fn seat_add(server: &Server, org: &str, email: &str) -> std::process::Output {
+    server.try_cli(&["seat", "add", "--seller", SELLER, "--org", org, email])
+}
+
+#[test]
+fn a_localstripe_subscription_drives_access_seats_and_mail() {
+    let Ok(base) = std::env::var("TOLLGATE_TEST_STRIPE_URL") else {
+        eprintln!(
+            "skipped: TOLLGATE_TEST_STRIPE_URL is not set (`eval \"$(scripts/stripe start DIR)\"`)"
+        );
+        return;
+    };
+    let mut env = backend_env();
+    env.push(("TOLLGATE_STRIPE_API_BASE".into(), base.clone()));
+    if let Ok(smtp) = std::env::var("TOLLGATE_TEST_SMTP_URL") {
+        env.push(("TOLLGATE_SMTP_URL".into(), smtp));
+    }
+    let server = Server::start_on(env);
+    server.seller(SELLER);
+    server.product(SELLER, "pro", &[&format!("npm:{PACKAGE}")]);
+    let publisher = server.publish_token(SELLER, &[]);
+    publish(&server, &publisher.secret, "1.0.0");
+
+    // The seller's Stripe: a product and a per-seat plan, the webhook endpoint.
+    let unique = format!(
+        "{}{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+    );
+    let whsec = format!("whsec_{unique}");
+    let product = stripe(&base, "POST", "/v1/products", &[("name", "Acme Pro")]);
+    let plan = stripe(
+        &base,
+        "POST",
+        "/v1/plans",
+        &[
+            ("amount", "1000"),
+            ("currency", "usd"),
+            ("interval", "month"),
+            ("product", &id(&product)),
+        ],
+    );
+    let hook = format!("{}/{SELLER}/stripe/webhook", server.url());
+    let r = request(
+        "POST",
+        &format!("{base}/_config/webhooks/tollgate{unique}"),
+        &[("content-type", "application/x-www-form-urlencoded")],
+        format!("url={}&secret={}", encode(&hook), encode(&whsec)).as_bytes(),
+    )
+    .expect("register webhook");
+    assert!(r.status < 300, "{}", r.text());
+    server.cli(&[
+        "seller",
+        "stripe",
+        SELLER,
+        "--secret-key",
+        STRIPE_KEY,
+        "--webhook-secret",
+        &whsec,
+    ]);
+    server.cli(&[
+        "plan",
+        "create",
+        "--seller",
+        SELLER,
+        "--product",
+        "pro",
+        "--stripe-price",
+        &id(&plan),
+        "--seats",
+        "per-quantity",
+        "--rule",
+        "while_active",
+    ]);
+
+    // The buyer: customer, card, a subscription of 3 seats.
+    let email = format!("ops{unique}@globex.example");
+    let customer = stripe(
+        &base,
+        "POST",
+        "/v1/customers",
+        &[("email", &email), ("name", "Globex")],
+    );
+    let card = stripe(
+        &base,
+        "POST",
+        "/v1/tokens",
+        &[
+            ("card[number]", "4242424242424242"),
+            ("card[exp_month]", "12"),
+            ("card[exp_year]", "2030"),
+            ("card[cvc]", "123"),
+        ],
+    );
+    stripe(
+        &base,
+        "POST",
+        &format!("/v1/customers/{}/sources", id(&customer)),
+        &[("source", &id(&card))],
+    );
+    let sub = stripe(
+        &base,
+        "POST",
+        "/v1/subscriptions",
+        &[
+            ("customer", &id(&customer)),
+            ("items[0][plan]", &id(&plan)),
+            ("items[0][quantity]", "3"),
+        ],
+    );
+    let sub_id = id(&sub);
+
+    // localstripe's signed webhook → org, admin seat, token, welcome mail.
+    let welcome = wait_for("the welcome mail", || {
+        mails_to(&server, &email).into_iter().next()
+    });
+    let body = &welcome.body;
+    let token = body
+        .split_whitespace()
+        .find(|w| w.starts_with("tg_") && w.len() > 70)
+        .expect("the mail holds the org token")
+        .to_owned();
+    for needle in [
+        ".npmrc",
+        "_authToken=",
+        "tollgate-license-v1.",
+        "/acme/npm/",
+    ] {
+        assert!(
+            body.contains(needle),
+            "welcome mail lacks {needle}:\n{body}"
+        );
+    }
+    let orgs = server.cli_json(&["org", "list", "--seller", SELLER]);
+    let org = orgs[0]["slug"].as_str().expect("an org").to_owned();
+    assert_eq!(org, "globex");
+    let run = npm_install(&server, &token);
+    assert!(
+        run.success,
+        "npm install with the mailed token:\n{}",
+        run.output()
+    );
+
+    // 3 seats: the admin + 2.
+    assert!(seat_add(&server, &org, "a@globex.example").status.success());
+    assert!(seat_add(&server, &org, "b@globex.example").status.success());
+    let over = seat_add(&server, &org, "c@globex.example");
+    assert!(!over.status.success());
+    assert!(
+        String::from_utf8_lossy(&over.stderr).contains("paid seat"),
+        "{over:?}"
+    );
+
+    // 5 seats: localstripe sends no event for a quantity change, so the test signs one; the
+    // server re-reads the subscription and finds 5.
+    let item = sub["items"]["data"][0]["id"]
+        .as_str()
+        .expect("item id")
+        .to_owned();
+    stripe(
+        &base,
+        "POST",
+        &format!("/v1/subscriptions/{sub_id}"),
+        &[("items[0][id]", &item), ("items[0][quantity]", "5")],
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let event = serde_json::json!({
+        "id": format!("evt_test_{unique}"), "object": "event", "type": "customer.subscription.updated",
+        "created": now, "data": {"object": {"id": sub_id, "object": "subscription"}}
+    })
+    .to_string();
+    let signature = tollgate_billing::webhook::sign(event.as_bytes(), &whsec, now);
+    let r = request(
+        "POST",
+        &hook,
+        &[
+            ("stripe-signature", &signature),
+            ("content-type", "application/json"),
+        ],
+        event.as_bytes(),
+    )
+    .expect("webhook");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(seat_add(&server, &org, "c@globex.example").status.success());
+    assert!(seat_add(&server, &org, "d@globex.example").status.success());
+    assert!(!seat_add(&server, &org, "e@globex.example").status.success());
+
+    // Cancel: localstripe's customer.subscription.deleted ends the license.
+    stripe(&base, "DELETE", &format!("/v1/subscriptions/{sub_id}"), &[]);
+    let packument = format!(
+        "{}/{SELLER}/npm/{}",
+        server.url(),
+        common::npm_escape(PACKAGE)
+    );
+    let auth = format!("Bearer {token}");
+    wait_for("the license to end", || {
+        let r = request("GET", &packument, &[("authorization", &auth)], b"").ok()?;
+        (r.status == 403).then_some(())
+    });
+    let run = npm_install(&server, &token);
+    assert!(
+        !run.success,
+        "npm install after cancel succeeded:\n{}",
+        run.output()
+    );
+    assert!(run.output().contains("ended"), "{}", run.output());
+    let ended = wait_for("the license-ended mail", || {
+        mails_to(&server, &email)
+            .into_iter()
+            .find(|m| m.subject().contains("ended"))
+    });
+    assert!(
+        ended.body.contains("Acme") || ended.body.contains("pro"),
+        "{}",
+        ended.body
+    );
+}
