@@ -204,3 +204,28 @@ pub fn verify(cmd: LicenseCmd, json: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Tells the person whose seat was revoked. A mail failure is reported, never fatal.
+pub async fn mail_seat_revoked(
+    ctx: &Context,
+    seller: &tollgate_registry::domain::Seller,
+    org: &tollgate_registry::domain::Org,
+    email: &str,
+) {
+    let message = tollgate_billing::mail::seat_revoked(&tollgate_billing::mail::SeatRevoked {
+        to: email.to_owned(),
+        org: org.name.clone(),
+        seller_name: seller.name.clone(),
+    });
+    let sent = match tollgate_billing::mail::Mailer::from_config(
+        ctx.billing.smtp_url.as_deref(),
+        &ctx.billing.mail_from,
+        &ctx.data,
+    ) {
+        Ok(mailer) => mailer.send(&message).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = sent {
+        eprintln!("note: the seat is revoked, but the mail to {email} failed: {e}");
+    }
+}

@@ -462,6 +462,7 @@ async fn seat(ctx: &Context, cmd: SeatCmd) -> anyhow::Result<()> {
                 .db()
                 .revoke_seat(org.id, &email, Timestamp::now())
                 .await?;
+            crate::billing_cmd::mail_seat_revoked(ctx, &seller, &org, &email).await;
             ctx.print(&s, || {
                 format!("revoked the seat of {email}; its tokens no longer work")
             })

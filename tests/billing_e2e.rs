@@ -378,3 +378,82 @@ fn a_localstripe_subscription_drives_access_seats_and_mail() {
         ended.body
     );
 }
+
+/// `license issue` → `license verify` offline; a tampered key and another seller's public key
+/// are refused; `/{seller}/license/public_key` serves the same key as the CLI.
+#[test]
+fn license_keys_issue_and_verify_offline() {
+    let server = Server::start();
+    server.seller(SELLER);
+    server.product(SELLER, "pro", &[&format!("npm:{PACKAGE}")]);
+    server.org(SELLER, "globex");
+    server.grant(SELLER, "globex", "pro", &["--rule", "perpetual_fallback"]);
+    server.seller("other");
+
+    let issued = server.cli_json(&[
+        "license",
+        "issue",
+        "--seller",
+        SELLER,
+        "--org",
+        "globex",
+        "--product",
+        "pro",
+    ]);
+    let key_text = issued["license"].as_str().expect("license").to_owned();
+    assert!(key_text.starts_with("tollgate-license-v1."), "{key_text}");
+    let public = server.cli_json(&["license", "public-key", "--seller", SELLER])["public_key"]
+        .as_str()
+        .expect("public key")
+        .to_owned();
+    let served = request(
+        "GET",
+        &format!("{}/{SELLER}/license/public_key", server.url()),
+        &[],
+        b"",
+    )
+    .expect("GET public key");
+    assert_eq!(served.text().trim(), public);
+    let other = server.cli_json(&["license", "public-key", "--seller", "other"])["public_key"]
+        .as_str()
+        .expect("public key")
+        .to_owned();
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("license.txt");
+    let verify = |text: &str, key: &str| {
+        std::fs::write(&file, text).expect("write");
+        // Offline: no data directory, no database.
+        let out = Command::new(common::tollgate_bin())
+            .args(["license", "verify"])
+            .arg(&file)
+            .args(["--public-key", key])
+            .env("TOLLGATE_DATA", dir.path().join("does-not-exist"))
+            .output()
+            .expect("run tollgate");
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (ok, out) = verify(&key_text, &public);
+    assert!(
+        ok && out.contains("globex") && out.contains("perpetual fallback"),
+        "{out}"
+    );
+    assert!(
+        !dir.path().join("does-not-exist").exists(),
+        "verify must not touch a data dir"
+    );
+    let mut tampered = key_text.clone().into_bytes();
+    let at = tampered.len() / 2;
+    tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+    let (ok, out) = verify(&String::from_utf8_lossy(&tampered), &public);
+    assert!(!ok, "a tampered key verified: {out}");
+    let (ok, out) = verify(&key_text, &other);
+    assert!(!ok && out.contains("another key"), "{out}");
+}
