@@ -229,3 +229,32 @@ pub async fn mail_seat_revoked(
         eprintln!("note: the seat is revoked, but the mail to {email} failed: {e}");
     }
 }
+
+/// `org billing-link`: a Stripe Billing Portal session for the org's customer.
+pub async fn billing_link(
+    ctx: &Context,
+    seller: &str,
+    org: &str,
+    public_url: Option<String>,
+) -> anyhow::Result<()> {
+    let db = ctx.registry.db();
+    let seller = db.seller(seller).await?;
+    let org = db.org(seller.id, org).await?;
+    let mailer =
+        tollgate_billing::mail::Mailer::from_config(None, &ctx.billing.mail_from, &ctx.data)?;
+    let billing = tollgate_billing::service::Billing::new(
+        ctx.registry.clone(),
+        ctx.secrets.clone(),
+        mailer,
+        tollgate_billing::service::BillingConfig {
+            public_url: public_url
+                .unwrap_or_else(|| "http://localhost:8080".into())
+                .trim_end_matches('/')
+                .to_owned(),
+            api_base: ctx.billing.stripe_api_base.clone(),
+            platform_key: ctx.billing.stripe_platform_key.clone(),
+        },
+    );
+    let url = billing.portal(&seller, &org).await?;
+    ctx.print(&json!({ "url": url }), || url.clone())
+}

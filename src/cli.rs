@@ -192,6 +192,16 @@ pub enum OrgCmd {
         #[arg(long, env = "TOLLGATE_SELLER")]
         seller: String,
     },
+    /// Print a Stripe customer portal link where the org's admin changes seats, card or plan.
+    BillingLink {
+        #[arg(long, env = "TOLLGATE_SELLER")]
+        seller: String,
+        #[arg(long)]
+        org: String,
+        /// Where the portal returns to. Default: http://localhost:8080.
+        #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -302,6 +302,11 @@ async fn org(ctx: &Context, cmd: OrgCmd) -> anyhow::Result<()> {
                     .join("\n")
             })
         }
+        OrgCmd::BillingLink {
+            seller,
+            org,
+            public_url,
+        } => crate::billing_cmd::billing_link(ctx, &seller, &org, public_url).await,
     }
 }
 
