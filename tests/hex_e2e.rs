@@ -517,6 +517,29 @@ fn publish_api_speaks_erlang_terms() {
         "{}",
         read.output()
     );
+
+    // Within the first day of a package: replace a release, then revert it.
+    let replace = erl(&format!(
+        "{} {} R = r3_hex_api_release:publish(Config, Tarball, [{{replace, true}}]), \
+         io:format(\"~p~n\", [R]),",
+        PRO_1.create_expr(),
+        api_config(&server, &publisher.secret)
+    ));
+    assert!(replace.stdout.contains("{ok,{201,"), "{}", replace.output());
+    let revert = erl(&format!(
+        "{} R = r3_hex_api_release:delete(Config, <<\"acme_pro\">>, <<\"1.0.0\">>), \
+         io:format(\"~p~n\", [R]),",
+        api_config(&server, &publisher.secret)
+    ));
+    assert!(revert.stdout.contains("{ok,{204,"), "{}", revert.output());
+    let gone = request(
+        "GET",
+        &format!("{}/{SELLER}/hex/packages/acme_pro", server.url()),
+        &[("authorization", &buyer.secret)],
+        b"",
+    )
+    .expect("GET");
+    assert_eq!(gone.status, 404, "a reverted release is not listed");
 }
 
 /// A missing key is a 403 (an unknown one a 401) with a quoted, fatal `x-hex-message` saying how to add one; a

@@ -13,6 +13,7 @@ use tollgate_registry::time::Timestamp;
 
 use crate::error::{HEX_ERLANG, HexError, erlang};
 use crate::etf::{self, Term};
+use crate::paths::{NamePath, SellerPath, VersionPath};
 use crate::resources::StoredRelease;
 use crate::{HexState, auth, tarball};
 
@@ -20,24 +21,6 @@ use crate::{HexState, auth, tarball};
 const REVERT_WINDOW_MS: i64 = 60 * 60 * 1000;
 /// …or this long after its package was created (a new package settles in its first day).
 const NEW_PACKAGE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
-
-#[derive(Deserialize)]
-pub struct SellerPath {
-    seller: String,
-}
-
-#[derive(Deserialize)]
-pub struct NamePath {
-    seller: String,
-    name: String,
-}
-
-#[derive(Deserialize)]
-pub struct VersionPath {
-    seller: String,
-    name: String,
-    version: String,
-}
 
 #[derive(Deserialize)]
 pub struct PublishQuery {
@@ -190,19 +173,7 @@ async fn publish_tarball(
     }
     let replace = matches!(q.replace.as_deref(), Some("true"));
     let replace_since = if replace {
-        let now = Timestamp::now().0;
-        let created = state
-            .registry
-            .db()
-            .package_state(seller.id, Ecosystem::Hex, &meta.name)
-            .await?
-            .map_or(now, |p| p.created_at.0);
-        let window = if now - created < NEW_PACKAGE_WINDOW_MS {
-            NEW_PACKAGE_WINDOW_MS
-        } else {
-            REVERT_WINDOW_MS
-        };
-        Some(Timestamp(now - window))
+        Some(window_start(state, &seller, &meta.name).await?)
     } else {
         None
     };
@@ -256,6 +227,28 @@ async fn publish_tarball(
             ),
         ]),
     ))
+}
+
+/// The earliest publication time a release of `name` may have and still be reverted or
+/// replaced now: an hour ago, or a day ago while the package is new.
+async fn window_start(
+    state: &HexState,
+    seller: &Seller,
+    name: &str,
+) -> Result<Timestamp, HexError> {
+    let now = Timestamp::now().0;
+    let created = state
+        .registry
+        .db()
+        .package_state(seller.id, Ecosystem::Hex, name)
+        .await?
+        .map_or(now, |p| p.created_at.0);
+    let window = if now - created < NEW_PACKAGE_WINDOW_MS {
+        NEW_PACKAGE_WINDOW_MS
+    } else {
+        REVERT_WINDOW_MS
+    };
+    Ok(Timestamp(now - window))
 }
 
 /// A 422 with one field error, Hex's validation shape.
@@ -380,27 +373,12 @@ pub async fn revert(
     headers: HeaderMap,
 ) -> Result<Response, HexError> {
     let (seller, caller) = seller_and_caller(&state, &p.seller, &headers).await?;
-    let now = Timestamp::now().0;
-    let created = state
-        .registry
-        .db()
-        .package_state(seller.id, Ecosystem::Hex, &p.name)
+    let since = window_start(&state, &seller, &p.name)
         .await
-        .map_err(|e| HexError::from(e).api())?
-        .map_or(now, |pkg| pkg.created_at.0);
-    let window = if now - created < NEW_PACKAGE_WINDOW_MS {
-        NEW_PACKAGE_WINDOW_MS
-    } else {
-        REVERT_WINDOW_MS
-    };
+        .map_err(HexError::api)?;
     state
         .registry
-        .revert(
-            &caller,
-            &package_ref(&p.name),
-            &p.version,
-            Timestamp(now - window),
-        )
+        .revert(&caller, &package_ref(&p.name), &p.version, since)
         .await
         .map_err(|e| HexError::from(e).api())?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -9,6 +9,7 @@ mod error;
 pub mod etf;
 pub mod keys;
 pub mod metadata;
+mod paths;
 pub mod proto;
 mod repo;
 pub mod resources;

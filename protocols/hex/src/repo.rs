@@ -11,33 +11,16 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use tollgate_registry::access::{Access, Visibility};
 use tollgate_registry::document::Document;
 use tollgate_registry::domain::{Ecosystem, PackageState, Seller};
 use tollgate_registry::registry::{Caller, Delivery};
 
 use crate::error::{HexError, hex_message};
+use crate::paths::{FilePath, NamePath, SellerPath};
 use crate::resources::{self, Listed, StoredRelease};
 use crate::signing::SigningKey;
 use crate::{HexState, auth};
-
-#[derive(Deserialize)]
-pub struct SellerPath {
-    seller: String,
-}
-
-#[derive(Deserialize)]
-pub struct NamePath {
-    seller: String,
-    name: String,
-}
-
-#[derive(Deserialize)]
-pub struct FilePath {
-    seller: String,
-    file: String,
-}
 
 /// `GET /public_key`: the PEM `mix hex.repo add --fetch-public-key` checks. Public, like any
 /// public key: it lets a buyer verify the repository before holding a token.
