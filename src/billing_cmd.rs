@@ -253,6 +253,7 @@ pub async fn billing_link(
                 .to_owned(),
             api_base: ctx.billing.stripe_api_base.clone(),
             platform_key: ctx.billing.stripe_platform_key.clone(),
+            connect_webhook_secret: ctx.billing.stripe_connect_webhook_secret.clone(),
         },
     );
     let url = billing.portal(&seller, &org).await?;

@@ -109,6 +109,14 @@ pub struct BillingArgs {
         hide_env_values = true
     )]
     pub stripe_platform_key: Option<String>,
+    /// The signing secret of the platform's Connect webhook endpoint (`/stripe/connect/webhook`).
+    #[arg(
+        long,
+        global = true,
+        env = "TOLLGATE_STRIPE_CONNECT_WEBHOOK_SECRET",
+        hide_env_values = true
+    )]
+    pub stripe_connect_webhook_secret: Option<String>,
 }
 
 #[derive(Debug, Parser)]

@@ -75,6 +75,7 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
             public_url: public_url.clone(),
             api_base: ctx.billing.stripe_api_base.clone(),
             platform_key: ctx.billing.stripe_platform_key.clone(),
+            connect_webhook_secret: ctx.billing.stripe_connect_webhook_secret.clone(),
         },
     );
     let ops = Ops::new(registry.clone());

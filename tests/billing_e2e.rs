@@ -61,6 +61,43 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
+/// The buyer's side in Stripe: a customer with a card, subscribed to `plan` for `quantity`.
+fn subscribe(base: &str, plan: &str, email: &str, name: &str, quantity: &str) -> Value {
+    let customer = stripe(
+        base,
+        "POST",
+        "/v1/customers",
+        &[("email", email), ("name", name)],
+    );
+    let card = stripe(
+        base,
+        "POST",
+        "/v1/tokens",
+        &[
+            ("card[number]", "4242424242424242"),
+            ("card[exp_month]", "12"),
+            ("card[exp_year]", "2030"),
+            ("card[cvc]", "123"),
+        ],
+    );
+    stripe(
+        base,
+        "POST",
+        &format!("/v1/customers/{}/sources", id(&customer)),
+        &[("source", &id(&card))],
+    );
+    stripe(
+        base,
+        "POST",
+        "/v1/subscriptions",
+        &[
+            ("customer", &id(&customer)),
+            ("items[0][plan]", plan),
+            ("items[0][quantity]", quantity),
+        ],
+    )
+}
+
 fn id(v: &Value) -> String {
     v["id"].as_str().expect("an id").to_owned()
 }
@@ -235,39 +272,7 @@ fn a_localstripe_subscription_drives_access_seats_and_mail() {
 
     // The buyer: customer, card, a subscription of 3 seats.
     let email = format!("ops{unique}@globex.example");
-    let customer = stripe(
-        &base,
-        "POST",
-        "/v1/customers",
-        &[("email", &email), ("name", "Globex")],
-    );
-    let card = stripe(
-        &base,
-        "POST",
-        "/v1/tokens",
-        &[
-            ("card[number]", "4242424242424242"),
-            ("card[exp_month]", "12"),
-            ("card[exp_year]", "2030"),
-            ("card[cvc]", "123"),
-        ],
-    );
-    stripe(
-        &base,
-        "POST",
-        &format!("/v1/customers/{}/sources", id(&customer)),
-        &[("source", &id(&card))],
-    );
-    let sub = stripe(
-        &base,
-        "POST",
-        "/v1/subscriptions",
-        &[
-            ("customer", &id(&customer)),
-            ("items[0][plan]", &id(&plan)),
-            ("items[0][quantity]", "3"),
-        ],
-    );
+    let sub = subscribe(&base, &id(&plan), &email, "Globex", "3");
     let sub_id = id(&sub);
 
     // localstripe's signed webhook → org, admin seat, token, welcome mail.
@@ -456,4 +461,105 @@ fn license_keys_issue_and_verify_offline() {
     assert!(!ok, "a tampered key verified: {out}");
     let (ok, out) = verify(&key_text, &other);
     assert!(!ok && out.contains("another key"), "{out}");
+}
+
+/// Stripe Connect: the platform's one endpoint (`/stripe/connect/webhook`, signed with the
+/// platform's secret) routes each event to the seller connected as its `account`; the seller's
+/// subscription is re-read with `Stripe-Account` and provisions the org. Unknown accounts and
+/// bad signatures change nothing.
+#[test]
+fn connect_events_reach_the_seller_of_their_account() {
+    let Ok(base) = std::env::var("TOLLGATE_TEST_STRIPE_URL") else {
+        eprintln!(
+            "skipped: TOLLGATE_TEST_STRIPE_URL is not set (`eval \"$(scripts/stripe start DIR)\"`)"
+        );
+        return;
+    };
+    let platform_secret = "whsec_platform";
+    let mut env = backend_env();
+    env.push(("TOLLGATE_STRIPE_API_BASE".into(), base.clone()));
+    env.push(("TOLLGATE_STRIPE_SECRET_KEY".into(), STRIPE_KEY.into()));
+    env.push((
+        "TOLLGATE_STRIPE_CONNECT_WEBHOOK_SECRET".into(),
+        platform_secret.into(),
+    ));
+    if let Ok(smtp) = std::env::var("TOLLGATE_TEST_SMTP_URL") {
+        env.push(("TOLLGATE_SMTP_URL".into(), smtp));
+    }
+    let server = Server::start_on(env);
+    server.seller(SELLER);
+    server.product(SELLER, "pro", &[&format!("npm:{PACKAGE}")]);
+    server.cli(&[
+        "seller",
+        "stripe",
+        SELLER,
+        "--connect-account",
+        "acct_1tollgate",
+        "--webhook-secret",
+        "whsec_unused",
+    ]);
+    let product = stripe(&base, "POST", "/v1/products", &[("name", "Acme Pro")]);
+    let plan = stripe(
+        &base,
+        "POST",
+        "/v1/plans",
+        &[
+            ("amount", "500"),
+            ("currency", "usd"),
+            ("interval", "month"),
+            ("product", &id(&product)),
+        ],
+    );
+    server.cli(&[
+        "plan",
+        "create",
+        "--seller",
+        SELLER,
+        "--product",
+        "pro",
+        "--stripe-price",
+        &id(&plan),
+    ]);
+    let sub = subscribe(&base, &id(&plan), "cto@initech.example", "Initech", "2");
+    let hook = format!("{}/stripe/connect/webhook", server.url());
+    let send = |account: &str, event_id: &str, secret: &str| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs() as i64;
+        let event = serde_json::json!({
+            "id": event_id, "object": "event", "type": "customer.subscription.created",
+            "created": now, "account": account, "data": {"object": {"id": id(&sub), "object": "subscription"}}
+        })
+        .to_string();
+        let signature = tollgate_billing::webhook::sign(event.as_bytes(), secret, now);
+        request(
+            "POST",
+            &hook,
+            &[
+                ("stripe-signature", &signature),
+                ("content-type", "application/json"),
+            ],
+            event.as_bytes(),
+        )
+        .expect("webhook")
+    };
+    let forged = send("acct_1tollgate", "evt_connect_0", "whsec_wrong");
+    assert_eq!(forged.status, 400, "{}", forged.text());
+    let stranger = send("acct_someone_else", "evt_connect_1", platform_secret);
+    assert_eq!(stranger.status, 200, "{}", stranger.text());
+    assert!(stranger.text().contains("no seller"), "{}", stranger.text());
+    assert_eq!(
+        server.cli_json(&["org", "list", "--seller", SELLER]),
+        serde_json::json!([])
+    );
+
+    let ours = send("acct_1tollgate", "evt_connect_2", platform_secret);
+    assert_eq!(ours.status, 200, "{}", ours.text());
+    let orgs = server.cli_json(&["org", "list", "--seller", SELLER]);
+    assert_eq!(orgs[0]["slug"], "initech", "{orgs}");
+    assert!(
+        !mails_to(&server, "cto@initech.example").is_empty(),
+        "no welcome mail"
+    );
 }

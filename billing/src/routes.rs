@@ -15,6 +15,7 @@ use crate::service::{Billing, BillingError};
 pub fn router(billing: Billing) -> Router {
     Router::new()
         .route("/{seller}/stripe/webhook", post(webhook))
+        .route("/stripe/connect/webhook", post(connect_webhook))
         .route("/{seller}/buy/{plan}", get(buy))
         .route("/{seller}/buy/{plan}/done", get(done))
         .route("/{seller}/license/public_key", get(public_key))
@@ -67,6 +68,26 @@ async fn webhook(
             e
         })?;
     tracing::info!(seller = %p.seller, %done, "stripe webhook applied");
+    Ok((StatusCode::OK, format!("{done}\n")).into_response())
+}
+
+/// The platform's Connect endpoint: events of every connected seller.
+async fn connect_webhook(
+    State(billing): State<Billing>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, BillingError> {
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
+    let done = billing
+        .connect_webhook(&body, signature)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "stripe connect webhook refused");
+            e
+        })?;
+    tracing::info!(%done, "stripe connect webhook applied");
     Ok((StatusCode::OK, format!("{done}\n")).into_response())
 }
 

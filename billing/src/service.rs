@@ -28,6 +28,9 @@ pub struct BillingConfig {
     pub api_base: Option<String>,
     /// `TOLLGATE_STRIPE_SECRET_KEY`: the operator's platform key, for Connect sellers.
     pub platform_key: Option<String>,
+    /// `TOLLGATE_STRIPE_CONNECT_WEBHOOK_SECRET`: the signing secret of the platform's Connect
+    /// endpoint (`/stripe/connect/webhook`).
+    pub connect_webhook_secret: Option<String>,
 }
 
 /// Why a billing request failed, sorted by what the caller should do.
@@ -147,8 +150,8 @@ impl Billing {
         })
     }
 
-    /// `POST /{seller}/stripe/webhook`: verifies, then applies the event once. `Ok` carries
-    /// what was done, for the response body.
+    /// `POST /{seller}/stripe/webhook`: verified with the seller's own signing secret, then
+    /// applied once. `Ok` carries what was done, for the response body.
     pub async fn webhook(
         &self,
         slug: &str,
@@ -157,14 +160,7 @@ impl Billing {
     ) -> Result<String, BillingError> {
         let seller = self.registry.seller(slug).await?;
         let stripe = self.connect(&seller).await?;
-        let now = Timestamp::now().0;
-        webhook::verify(
-            payload,
-            signature,
-            &stripe.webhook_secret,
-            now.div_euclid(1000),
-        )
-        .map_err(|e| BillingError::BadRequest(e.to_string()))?;
+        verify(payload, signature, &stripe.webhook_secret)?;
         let event = Event::parse(payload).map_err(BillingError::BadRequest)?;
         if let (Some(expected), Some(got)) = (&stripe.connection.account_id, &event.account)
             && expected != got
@@ -173,6 +169,47 @@ impl Billing {
                 "the event is for Stripe account {got}, not this seller's {expected}"
             )));
         }
+        self.apply(&seller, &stripe, &event).await
+    }
+
+    /// `POST /stripe/connect/webhook`: the platform's one Connect endpoint, verified with
+    /// `TOLLGATE_STRIPE_CONNECT_WEBHOOK_SECRET`; each event goes to the seller whose connected
+    /// account it names. Events of accounts no seller uses are acknowledged and ignored.
+    pub async fn connect_webhook(
+        &self,
+        payload: &[u8],
+        signature: Option<&str>,
+    ) -> Result<String, BillingError> {
+        let secret = self
+            .config
+            .connect_webhook_secret
+            .as_deref()
+            .ok_or_else(|| {
+                BillingError::BadRequest(
+                "this server has no Connect endpoint: set TOLLGATE_STRIPE_CONNECT_WEBHOOK_SECRET"
+                    .into(),
+            )
+            })?;
+        verify(payload, signature, secret)?;
+        let event = Event::parse(payload).map_err(BillingError::BadRequest)?;
+        let Some(account) = &event.account else {
+            return Ok(format!("{} is not a Connect event; ignored", event.id));
+        };
+        let Some(slug) = self.registry.db().seller_by_stripe_account(account).await? else {
+            return Ok(format!("no seller uses {account}; {} ignored", event.id));
+        };
+        let seller = self.registry.seller(&slug).await?;
+        let stripe = self.connect(&seller).await?;
+        self.apply(&seller, &stripe, &event).await
+    }
+
+    /// Applies a verified event for `seller`, once.
+    async fn apply(
+        &self,
+        seller: &Seller,
+        stripe: &Connected,
+        event: &Event,
+    ) -> Result<String, BillingError> {
         let db = self.registry.db();
         if db.event_seen(seller.id, &event.id).await? {
             return Ok(format!("{} already applied", event.id));
@@ -200,7 +237,7 @@ impl Billing {
             db.record_event(seller.id, (&event.id, &event.kind)).await?;
             return Ok(format!("{} ({}) recorded", event.id, event.kind));
         };
-        self.sync(&seller, &stripe, &event, &sub_id).await
+        self.sync(seller, stripe, event, &sub_id).await
     }
 
     /// Re-reads subscription `sub_id` and applies its state (with `event` recorded in the same
@@ -226,6 +263,13 @@ impl Billing {
         let existing = db.subscription(seller.id, &sub.id).await?;
         let failed_hint = (event.kind == "invoice.payment_failed").then_some(event.created * 1000);
         let state = state_of(&sub, &plan, existing.as_ref(), failed_hint);
+        // A subscription whose first payment never succeeded (incomplete) grants nothing, not
+        // even what perpetual fallback keeps: it is stored once it has been live.
+        let never_live = state.ends_at.is_some_and(|end| end <= state.starts_at);
+        if existing.is_none() && never_live {
+            db.record_event(seller.id, (&event.id, &event.kind)).await?;
+            return Ok(format!("{}: {} (not live yet)", sub.id, state.status));
+        }
         let org = match &existing {
             Some(record) => Some(OrgId(record.org_id)),
             None => db
@@ -234,6 +278,14 @@ impl Billing {
                 .map(|o| o.id),
         };
         let Some(org) = org else {
+            // A new customer gets an org (admin seat, token, welcome) once it has paid: a
+            // subscription first seen ended or out of grace waits for a live state.
+            let now = Timestamp::now();
+            let live = state.starts_at <= now && state.ends_at.is_none_or(|end| now < end);
+            if !live {
+                db.record_event(seller.id, (&event.id, &event.kind)).await?;
+                return Ok(format!("{}: {} (no org until live)", sub.id, state.status));
+            }
             return self
                 .provision(seller, stripe, event, &sub, &plan, &state)
                 .await;
@@ -242,6 +294,8 @@ impl Billing {
             .apply_subscription(seller.id, Some((&event.id, &event.kind)), org, &state)
             .await?;
         if applied {
+            // Read-your-writes: this server's access caches follow at once, not at the next poll.
+            self.registry.catch_up().await;
             self.notify_transition(seller, org, &plan, existing.as_ref(), &state)
                 .await;
         }
@@ -327,6 +381,14 @@ impl Billing {
             return Ok(format!("{} already applied", event.id));
         };
         self.registry.catch_up().await;
+        if !done.new_org {
+            // Another event about the same purchase provisioned the org meanwhile (Stripe sends
+            // them in parallel): it issued the token and sent the welcome.
+            return Ok(format!(
+                "{}: org {} already provisioned",
+                sub.id, done.org.slug
+            ));
+        }
         tracing::info!(seller = %seller.slug, org = %done.org.slug, subscription = %sub.id,
             "provisioned an org for a new customer");
         self.welcome(seller, &done.org, plan, &email, &generated.secret, state)
@@ -533,6 +595,13 @@ pub fn state_of(
         ends_at: window.ends_at.map(Timestamp),
         warning: window.warning,
     }
+}
+
+/// Checks a webhook's `Stripe-Signature` against `secret` now.
+fn verify(payload: &[u8], signature: Option<&str>, secret: &str) -> Result<(), BillingError> {
+    let now = Timestamp::now().0.div_euclid(1000);
+    webhook::verify(payload, signature, secret, now)
+        .map_err(|e| BillingError::BadRequest(e.to_string()))
 }
 
 /// A string at `path` in a JSON object.

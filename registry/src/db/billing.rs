@@ -292,8 +292,9 @@ impl Db {
     }
 
     /// A completed checkout, in one transaction: the org paying as `state.customer_id` (or a
-    /// new one with `new_org`'s slug and name), its admin seat for `admin_email`, an org token,
-    /// and the subscription with its entitlement. `None` if the event was applied before.
+    /// new one with `new_org`'s slug and name), its admin seat for `admin_email`, an org token
+    /// (for a new org only), and the subscription with its entitlement. `None` if the event was
+    /// applied before.
     pub async fn complete_checkout(
         &self,
         seller: SellerId,
@@ -304,6 +305,14 @@ impl Db {
         state: &SubscriptionState,
     ) -> Result<Option<Checkout>> {
         let mut tx = self.write().await?;
+        if self.backend == super::Backend::Postgres {
+            // One checkout per seller at a time, so that two events about one new customer
+            // (Stripe sends them in parallel) find one org. SQLite's write lock does this.
+            sqlx::query("SELECT id FROM sellers WHERE id = $1 FOR UPDATE")
+                .bind(seller.0)
+                .execute(&mut *tx)
+                .await?;
+        }
         if !insert_event(&mut tx, seller, event).await? {
             return Ok(None);
         }
@@ -332,13 +341,16 @@ impl Db {
         upsert_subscription(&mut tx, seller, org.id, state).await?;
         update_seat_cap(&mut tx, org.id).await?;
         let admin = claim_seat(&mut tx, self.backend, org.id, admin_email, "admin").await?;
-        let token = NewToken {
-            org_id: Some(org.id),
-            ..token.clone()
-        };
-        insert_token(&mut tx, &token).await?;
+        if is_new {
+            // An org found by customer got its token when it was provisioned.
+            let token = NewToken {
+                org_id: Some(org.id),
+                ..token.clone()
+            };
+            insert_token(&mut tx, &token).await?;
+            log_change(&mut tx, self.backend, Change::Tokens).await?;
+        }
         log_change(&mut tx, self.backend, Change::Org(org.id)).await?;
-        log_change(&mut tx, self.backend, Change::Tokens).await?;
         tx.commit().await?;
         Ok(Some(Checkout {
             org,
@@ -527,5 +539,18 @@ impl Db {
                 .await?
                 .flatten(),
         )
+    }
+}
+
+impl Db {
+    /// The slug of the seller connected as Stripe account `account`, if any.
+    pub async fn seller_by_stripe_account(&self, account: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT s.slug FROM seller_stripe st JOIN sellers s ON s.id = st.seller_id
+             WHERE st.account_id = $1",
+        )
+        .bind(account)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 }
