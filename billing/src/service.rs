@@ -341,9 +341,11 @@ impl Billing {
         let from_session = text(&event.object, &["customer_details", "email"])
             .or_else(|| text(&event.object, &["customer_email"]));
         let (email, name) = match from_session {
+            // Checkout sessions carry `customer_details`, invoices `customer_name`.
             Some(email) => (
                 Some(email),
-                text(&event.object, &["customer_details", "name"]),
+                text(&event.object, &["customer_details", "name"])
+                    .or_else(|| text(&event.object, &["customer_name"])),
             ),
             None => stripe.account.customer(&sub.customer).await?,
         };

@@ -125,11 +125,13 @@ fn grants_access(grants: &[Grant], now: Timestamp) -> Access {
     {
         return Access::Granted(Visibility::All);
     }
-    // None is live: keep the latest perpetual-fallback cutoff, and explain the latest end.
+    // None is live: keep the latest perpetual-fallback cutoff, and explain the latest end. A
+    // grant that never was live (it ended when it started: a subscription never paid) keeps
+    // nothing.
     let cutoff = grants
         .iter()
         .filter(|g| g.rule == VersionRule::PerpetualFallback && g.starts_at <= now)
-        .filter_map(|g| g.ends_at)
+        .filter_map(|g| g.ends_at.filter(|end| *end > g.starts_at))
         .max();
     let ended = grants
         .iter()
@@ -307,6 +309,20 @@ mod tests {
             evaluate(&org, pkg, &gs, NOW),
             Access::Granted(Visibility::All)
         );
+    }
+
+    #[test]
+    fn a_grant_that_never_was_live_keeps_nothing() {
+        let org = token(TokenKind::Org, false, true);
+        let pkg = (Ecosystem::Npm, "@acme/ui");
+        let mut gs = grants(Window::Ended, VersionRule::PerpetualFallback);
+        gs[0].ends_at = Some(gs[0].starts_at);
+        let access = evaluate(&org, pkg, &gs, NOW);
+        assert!(
+            matches!(access, Access::Lapsed { visible: None, .. }),
+            "{access:?}"
+        );
+        assert!(!access.allows(Timestamp(NOW.0 - 100 * DAY)));
     }
 
     #[test]
