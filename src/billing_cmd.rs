@@ -254,8 +254,32 @@ pub async fn billing_link(
             api_base: ctx.billing.stripe_api_base.clone(),
             platform_key: ctx.billing.stripe_platform_key.clone(),
             connect_webhook_secret: ctx.billing.stripe_connect_webhook_secret.clone(),
+            connect_base: ctx.billing.stripe_connect_base.clone(),
         },
     );
     let url = billing.portal(&seller, &org).await?;
     ctx.print(&json!({ "url": url }), || url.clone())
+}
+
+/// `seller stripe-connect-link SLUG`: the OAuth link the seller opens to connect its account.
+pub async fn connect_link(
+    ctx: &Context,
+    slug: &str,
+    client_id: &str,
+    public_url: &str,
+) -> anyhow::Result<()> {
+    let seller = ctx.registry.db().seller(slug).await?;
+    let expires =
+        tollgate_registry::time::Timestamp::now().0 + tollgate_billing::connect::LINK_TTL_MS;
+    let state = tollgate_billing::connect::seal_state(&ctx.secrets, &seller.slug, expires);
+    let base = ctx
+        .billing
+        .stripe_connect_base
+        .as_deref()
+        .unwrap_or(tollgate_billing::connect::DEFAULT_BASE);
+    let redirect = format!("{}/stripe/connect/oauth", public_url.trim_end_matches('/'));
+    let url = tollgate_billing::connect::authorize_url(base, client_id, &redirect, &state);
+    ctx.print(&json!({ "url": url, "redirect_uri": redirect }), || {
+        format!("{url}\n(register {redirect} as a redirect URI in the platform's Connect settings)")
+    })
 }

@@ -117,6 +117,9 @@ pub struct BillingArgs {
         hide_env_values = true
     )]
     pub stripe_connect_webhook_secret: Option<String>,
+    /// Another Stripe Connect OAuth host (tests). Default: Stripe's.
+    #[arg(long, global = true, env = "TOLLGATE_STRIPE_CONNECT_BASE")]
+    pub stripe_connect_base: Option<String>,
 }
 
 #[derive(Debug, Parser)]
@@ -141,6 +144,17 @@ pub enum SellerCmd {
         name: String,
         #[arg(long)]
         email: String,
+    },
+    /// Print the Stripe Connect onboarding link for a seller (valid 24 hours): the seller opens
+    /// it, approves, and Stripe returns to `/stripe/connect/oauth`, which stores the account.
+    StripeConnectLink {
+        slug: String,
+        /// The platform's Connect client id (`ca_…`).
+        #[arg(long, env = "TOLLGATE_STRIPE_CONNECT_CLIENT_ID")]
+        client_id: String,
+        /// This server's public URL (the OAuth redirect goes to it).
+        #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
+        public_url: String,
     },
     /// Show a seller: its repositories and the Hex public key fingerprint.
     Show { slug: String },

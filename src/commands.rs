@@ -197,12 +197,31 @@ async fn seller(ctx: &Context, cmd: SellerCmd) -> anyhow::Result<()> {
             )
             .await
         }
+        SellerCmd::StripeConnectLink {
+            slug,
+            client_id,
+            public_url,
+        } => crate::billing_cmd::connect_link(ctx, &slug, &client_id, &public_url).await,
         SellerCmd::Show { slug } => {
             let s = ctx.db().seller(&slug).await?;
             let hex = tollgate_hex::keys::ensure(&ctx.registry, &ctx.secrets, &s).await?;
-            let shown = SellerShown::new(&s, hex.fingerprint());
+            let mut shown = SellerShown::new(&s, hex.fingerprint());
+            shown.stripe = ctx
+                .db()
+                .stripe_connection(s.id)
+                .await?
+                .map(|c| match c.account_id {
+                    Some(account) => format!("connect {account}"),
+                    None => "own secret key".to_owned(),
+                });
             ctx.print(&shown, || {
-                format!("{} ({})\n{}", s.name, s.email, shown.text())
+                let stripe = shown.stripe.as_deref().unwrap_or("not connected");
+                format!(
+                    "{} ({})\n{}\nstripe:   {stripe}",
+                    s.name,
+                    s.email,
+                    shown.text()
+                )
             })
         }
         SellerCmd::List => {
@@ -225,6 +244,8 @@ struct SellerShown {
     seller: tollgate_registry::domain::Seller,
     hex_repository: String,
     hex_public_key_fingerprint: String,
+    /// How the seller bills: `connect acct_…`, `own secret key`, or not connected.
+    stripe: Option<String>,
 }
 
 impl SellerShown {
@@ -233,6 +254,7 @@ impl SellerShown {
             seller: seller.clone(),
             hex_repository: seller.slug.clone(),
             hex_public_key_fingerprint: fingerprint.to_owned(),
+            stripe: None,
         }
     }
 

@@ -76,6 +76,7 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
             api_base: ctx.billing.stripe_api_base.clone(),
             platform_key: ctx.billing.stripe_platform_key.clone(),
             connect_webhook_secret: ctx.billing.stripe_connect_webhook_secret.clone(),
+            connect_base: ctx.billing.stripe_connect_base.clone(),
         },
     );
     let ops = Ops::new(registry.clone());

@@ -563,3 +563,115 @@ fn connect_events_reach_the_seller_of_their_account() {
         "no welcome mail"
     );
 }
+
+/// Connect onboarding: the CLI's OAuth link carries a sealed state; Stripe's redirect with a
+/// code stores the connected account (the code is traded with the platform key); a forged
+/// state is refused.
+#[test]
+fn connect_onboarding_links_the_account_through_oauth() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fake OAuth");
+    let oauth = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut buf = vec![0u8; 8192];
+            let mut got = Vec::new();
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got);
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= len {
+                        break;
+                    }
+                }
+            }
+            if let Ok(mut r) = record.lock() {
+                r.push_str(&String::from_utf8_lossy(&got));
+            }
+            let body = r#"{"stripe_user_id":"acct_oauth_1","scope":"read_write"}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let mut env = backend_env();
+    env.push(("TOLLGATE_STRIPE_CONNECT_BASE".into(), oauth.clone()));
+    env.push((
+        "TOLLGATE_STRIPE_SECRET_KEY".into(),
+        "sk_test_platform".into(),
+    ));
+    let server = Server::start_on(env);
+    server.seller(SELLER);
+    let link = server.cli_json(&[
+        "seller",
+        "stripe-connect-link",
+        SELLER,
+        "--client-id",
+        "ca_test",
+        "--public-url",
+        server.url(),
+    ]);
+    let url = link["url"].as_str().expect("url").to_owned();
+    assert!(
+        url.starts_with(&format!("{oauth}/oauth/authorize?")),
+        "{url}"
+    );
+    assert!(url.contains("client_id=ca_test"), "{url}");
+    let state = url.split("state=").nth(1).expect("state").to_owned();
+
+    let forged = request(
+        "GET",
+        &format!(
+            "{}/stripe/connect/oauth?code=ac_1&state=v1%3Aforged",
+            server.url()
+        ),
+        &[],
+        b"",
+    )
+    .expect("GET");
+    assert_eq!(forged.status, 400, "{}", forged.text());
+
+    let back = request(
+        "GET",
+        &format!(
+            "{}/stripe/connect/oauth?code=ac_123&state={state}",
+            server.url()
+        ),
+        &[],
+        b"",
+    )
+    .expect("GET");
+    assert_eq!(back.status, 200, "{}", back.text());
+    assert!(back.text().contains("acct_oauth_1"), "{}", back.text());
+    let exchanged = seen.lock().map(|s| s.clone()).unwrap_or_default();
+    assert!(exchanged.contains("POST /oauth/token"), "{exchanged}");
+    assert!(
+        exchanged.contains("grant_type=authorization_code&code=ac_123"),
+        "{exchanged}"
+    );
+    assert!(
+        exchanged
+            .to_ascii_lowercase()
+            .contains("authorization: bearer sk_test_platform"),
+        "{exchanged}"
+    );
+    let shown = server.cli_json(&["seller", "show", SELLER]);
+    assert_eq!(shown["stripe"], "connect acct_oauth_1", "{shown}");
+}

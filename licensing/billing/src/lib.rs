@@ -2,6 +2,7 @@
 //! entitlements and seat caps through webhooks; buyers check out through a buy link; mail tells
 //! buyers what happened.
 
+pub mod connect;
 pub mod license;
 pub mod mail;
 pub mod routes;

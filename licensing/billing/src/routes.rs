@@ -16,6 +16,7 @@ pub fn router(billing: Billing) -> Router {
     Router::new()
         .route("/{seller}/stripe/webhook", post(webhook))
         .route("/stripe/connect/webhook", post(connect_webhook))
+        .route("/stripe/connect/oauth", get(connect_oauth))
         .route("/{seller}/buy/{plan}", get(buy))
         .route("/{seller}/buy/{plan}/done", get(done))
         .route("/{seller}/license/public_key", get(public_key))
@@ -89,6 +90,55 @@ async fn connect_webhook(
         })?;
     tracing::info!(%done, "stripe connect webhook applied");
     Ok((StatusCode::OK, format!("{done}\n")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct OAuthQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// Where Stripe sends the seller back after Connect onboarding.
+async fn connect_oauth(
+    State(billing): State<Billing>,
+    Query(q): Query<OAuthQuery>,
+) -> Result<Response, BillingError> {
+    if let Some(error) = q.error {
+        return Err(BillingError::BadRequest(format!(
+            "Stripe did not connect the account: {}",
+            q.error_description.unwrap_or(error)
+        )));
+    }
+    let (Some(code), Some(state)) = (q.code, q.state) else {
+        return Err(BillingError::BadRequest(
+            "the link lacks its code or state; start again from `tollgate seller stripe-connect-link`".into(),
+        ));
+    };
+    let (seller, account) = billing.connect_oauth(&code, &state).await?;
+    Ok(page(
+        "Stripe connected",
+        &format!(
+            "Seller <b>{}</b> now bills through Stripe account <b>{}</b>. You can close this page.",
+            escape(&seller),
+            escape(&account)
+        ),
+    ))
+}
+
+fn page(title: &str, html: &str) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        format!(
+            "<!doctype html><meta charset=utf-8><meta name=viewport content=\"width=device-width\">\
+             <title>{title}</title><h1>{title}</h1><p>{html}</p>"
+        ),
+    )
+        .into_response()
 }
 
 /// `GET /{seller}/buy/{plan}?quantity=N`: to Stripe Checkout.

@@ -31,6 +31,8 @@ pub struct BillingConfig {
     /// `TOLLGATE_STRIPE_CONNECT_WEBHOOK_SECRET`: the signing secret of the platform's Connect
     /// endpoint (`/stripe/connect/webhook`).
     pub connect_webhook_secret: Option<String>,
+    /// `TOLLGATE_STRIPE_CONNECT_BASE`: another Stripe Connect OAuth host (tests).
+    pub connect_base: Option<String>,
 }
 
 /// Why a billing request failed, sorted by what the caller should do.
@@ -511,6 +513,51 @@ impl Billing {
                 tracing::error!(error = %e, "could not send a billing mail");
             }
         }
+    }
+
+    /// `GET /stripe/connect/oauth?code&state`: the end of Connect onboarding. Trades the code
+    /// for the seller's connected account and stores it; returns (seller, account).
+    pub async fn connect_oauth(
+        &self,
+        code: &str,
+        state: &str,
+    ) -> Result<(String, String), BillingError> {
+        let slug = crate::connect::open_state(&self.secrets, state, Timestamp::now().0)
+            .map_err(BillingError::BadRequest)?;
+        let seller = self.registry.seller(&slug).await?;
+        let platform = self.config.platform_key.as_deref().ok_or_else(|| {
+            BillingError::BadRequest(
+                "Connect needs the platform key in TOLLGATE_STRIPE_SECRET_KEY".into(),
+            )
+        })?;
+        let base = self
+            .config
+            .connect_base
+            .as_deref()
+            .unwrap_or(crate::connect::DEFAULT_BASE);
+        let account = crate::connect::exchange(base, platform, code).await?;
+        let db = self.registry.db();
+        // Connect events arrive at the platform's endpoint; the seller's own endpoint keeps a
+        // secret nobody knows, so nothing can be forged there.
+        let webhook_secret = match db.stripe_connection(seller.id).await? {
+            Some(existing) => existing.webhook_secret,
+            None => {
+                let mut random = [0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
+                self.secrets.seal(&random)
+            }
+        };
+        db.set_stripe_connection(
+            seller.id,
+            &StripeConnection {
+                secret_key: None,
+                account_id: Some(account.clone()),
+                webhook_secret,
+            },
+        )
+        .await?;
+        tracing::info!(seller = %seller.slug, %account, "stripe connect account linked");
+        Ok((seller.slug.clone(), account))
     }
 
     /// `GET /{seller}/buy/{plan}`: a Checkout Session for `quantity` seats; returns its URL.
