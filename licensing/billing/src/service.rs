@@ -444,7 +444,8 @@ impl Billing {
             org: org.name.clone(),
             seats: (plan.seats == SeatMode::PerQuantity)
                 .then(|| u32::try_from(state.quantity).unwrap_or(u32::MAX)),
-            sign_in_link: format!("{}/{}/", self.config.public_url, seller.slug),
+            // The org admin pages (and their sign-in links) are not built yet.
+            sign_in_link: None,
             token: token.to_owned(),
             setup,
             license_key,

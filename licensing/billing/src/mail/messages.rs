@@ -15,7 +15,8 @@ pub struct Welcome {
     /// Paid seats; `None` for a plan with unlimited seats.
     pub seats: Option<u32>,
     /// One-time link to the org admin pages.
-    pub sign_in_link: String,
+    /// `None` while the installation has no org admin pages: the seller manages seats then.
+    pub sign_in_link: Option<String>,
     /// The org token, shown in this mail only.
     pub token: String,
     /// (ecosystem title, ready-to-paste set-up), in the order to show them.
@@ -100,18 +101,26 @@ pub fn purchase_welcome(w: &Welcome) -> Message {
         Some(n) => plural(n, "seat", "seats"),
         None => "unlimited seats".to_owned(),
     };
+    let manage = match &w.sign_in_link {
+        Some(link) => {
+            format!("Sign in to manage it (members, seats, tokens for CI, billing):\n\n{link}\n\n")
+        }
+        None => format!(
+            "{} manages its members and seats for you: reply to this message to add or remove \
+             a person, or to get a new token.\n\n",
+            w.seller_name
+        ),
+    };
     let mut text = format!(
         "Hello,\n\n\
          thank you for buying {product} from {seller}. Your organization \"{org}\" is ready, with {seats}.\n\n\
-         Sign in to manage it (members, seats, tokens for CI, billing):\n\n\
-         {link}\n\n\
+         {manage}\
          The organization token below installs {product}. It is shown only in this message; keep it \
-         as secret as a password (you can revoke it and make new ones after signing in):\n\n\
+         as secret as a password (it can be revoked and replaced):\n\n\
          {token}\n",
         product = w.product,
         seller = w.seller_name,
         org = w.org,
-        link = w.sign_in_link,
         token = w.token,
     );
     if !w.setup.is_empty() {
@@ -274,7 +283,7 @@ mod tests {
             product: "Acme Pro".into(),
             org: "Globex".into(),
             seats: Some(5),
-            sign_in_link: "https://pkg.acme.example/acme/sign-in/abc123".into(),
+            sign_in_link: Some("https://pkg.acme.example/acme/sign-in/abc123".into()),
             token: "tg_org_SECRETTOKEN".into(),
             setup: vec![
                 (
@@ -320,7 +329,7 @@ mod tests {
                 "\nHex (mix, rebar3)\n-----------------\n",
             ],
         );
-        alone_on_a_line(&m, &w.sign_in_link);
+        alone_on_a_line(&m, w.sign_in_link.as_deref().unwrap_or_default());
         alone_on_a_line(&m, &w.token);
         alone_on_a_line(&m, "tollgate-license-v1.eyJzZWxsZXIiOiJhY21lIn0.c2ln");
         let npm = m.text.find("\nnpm\n").expect("npm section");

@@ -287,8 +287,9 @@ async fn smtp_delivers_to_a_real_server() {
         product: "Acme Pro — Zürich edition".into(),
         org: "Globex".into(),
         seats: Some(3),
-        sign_in_link: "https://pkg.acme.example/acme/org/sign-in/5f0c2b1e9a7d4c3b8e6f1a2d3c4b5a69"
-            .into(),
+        sign_in_link: Some(
+            "https://pkg.acme.example/acme/org/sign-in/5f0c2b1e9a7d4c3b8e6f1a2d3c4b5a69".into(),
+        ),
         token: "tg_org_0123456789abcdef0123456789abcdef".into(),
         setup: vec![(
             "npm".into(),
