@@ -11,7 +11,7 @@ use crate::common::http::{self, request};
 use crate::common::{self, Server};
 use crate::fake_stripe::FakeStripe;
 use crate::objects::now;
-use crate::{PACKAGE, SECRET_KEY, SELLER, WHSEC};
+use crate::{HEX_PACKAGE, PACKAGE, SECRET_KEY, SELLER, WHSEC};
 
 /// A server talking to `stripe`, with `extra` environment.
 pub(crate) fn server_for(stripe: &FakeStripe, extra: &[(&str, &str)]) -> Server {
@@ -29,7 +29,11 @@ pub(crate) fn server_for(stripe: &FakeStripe, extra: &[(&str, &str)]) -> Server 
 /// (slug, price, seats, rule).
 pub(crate) fn acme(server: &Server, plans: &[(&str, &str, &str, &str)]) {
     server.seller(SELLER);
-    server.product(SELLER, "pro", &[&format!("npm:{PACKAGE}")]);
+    server.product(
+        SELLER,
+        "pro",
+        &[&format!("npm:{PACKAGE}"), &format!("hex:{HEX_PACKAGE}")],
+    );
     server.cli(&[
         "seller",
         "stripe",
@@ -247,4 +251,61 @@ pub(crate) fn listed_versions(r: &http::Response) -> BTreeSet<String> {
         .as_object()
         .map(|v| v.keys().cloned().collect())
         .unwrap_or_default()
+}
+
+/// Publishes `version` of the Hex package through the publish API.
+pub(crate) fn publish_hex(server: &Server, token: &str, version: &str) {
+    let config = format!(
+        "{{<<\"name\">>,<<\"{HEX_PACKAGE}\">>}}.\n{{<<\"version\">>,<<\"{version}\">>}}.\n\
+         {{<<\"app\">>,<<\"{HEX_PACKAGE}\">>}}.\n{{<<\"build_tools\">>,[<<\"rebar3\">>]}}.\n\
+         {{<<\"requirements\">>,[]}}.\n"
+    );
+    let body =
+        tollgate_hex::tarball::build(&config, &[("src/acme_pro.erl", b"-module(acme_pro).\n")]);
+    let r = request(
+        "POST",
+        &format!("{}/{SELLER}/hex/api/publish", server.url()),
+        &[
+            ("authorization", token),
+            ("content-type", "application/octet-stream"),
+        ],
+        &body,
+    )
+    .expect("hex publish");
+    assert_eq!(r.status, 201, "hex publish {version}: {}", r.text());
+}
+
+/// The versions `/hex/packages/NAME` lists for `token` (none unless it answers 200).
+pub(crate) fn hex_listed(server: &Server, token: &str) -> BTreeSet<String> {
+    let r = request(
+        "GET",
+        &format!("{}/{SELLER}/hex/packages/{HEX_PACKAGE}", server.url()),
+        &[("authorization", token)],
+        b"",
+    )
+    .expect("GET hex package");
+    if r.status != 200 {
+        return BTreeSet::new();
+    }
+    tollgate_hex::resources::read_package(&r.body)
+        .expect("a signed Hex package")
+        .releases
+        .into_iter()
+        .map(|r| r.version)
+        .collect()
+}
+
+/// The status of the Hex tarball of `version` for `token`.
+pub(crate) fn hex_download(server: &Server, token: &str, version: &str) -> u16 {
+    request(
+        "GET",
+        &format!(
+            "{}/{SELLER}/hex/tarballs/{HEX_PACKAGE}-{version}.tar",
+            server.url()
+        ),
+        &[("authorization", token)],
+        b"",
+    )
+    .expect("GET hex tarball")
+    .status
 }

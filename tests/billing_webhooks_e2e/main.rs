@@ -27,3 +27,5 @@ pub(crate) const WHSEC: &str = "whsec_acme_test_5f2b1c0e9a8d7c6b";
 pub(crate) const SECRET_KEY: &str = "sk_test_acme_51Hx";
 pub(crate) const PLATFORM_KEY: &str = "sk_test_platform_51Px";
 pub(crate) const PACKAGE: &str = "@acme/ui-pro";
+/// The Hex package of the same product (the table test checks what mix/rebar3 would see too).
+const HEX_PACKAGE: &str = "acme_pro";

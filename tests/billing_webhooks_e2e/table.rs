@@ -8,8 +8,8 @@ use tollgate_billing::mail::eml::ReadMail;
 
 use crate::fake_stripe::FakeStripe;
 use crate::harness::{
-    acme, applied, download, listed_versions, mails, packument, plan, publish, server_for,
-    tarball_url, token_in,
+    acme, applied, download, hex_download, hex_listed, listed_versions, mails, packument, plan,
+    publish, publish_hex, server_for, tarball_url, token_in,
 };
 use crate::objects::{event, invoice, now, now_ms, subscription};
 use crate::{DAY, PACKAGE, SELLER, WHSEC};
@@ -190,7 +190,7 @@ fn rows() -> Vec<Row> {
 /// For every subscription state × version rule × release date: what npm lists (full and
 /// abbreviated packument) equals what the tarball URLs serve, and equals the policy.
 #[test]
-fn what_npm_lists_equals_what_it_may_download_for_every_state_rule_and_release_date() {
+fn what_npm_and_hex_list_equals_what_they_may_download_for_every_state_rule_and_release_date() {
     let stripe = FakeStripe::start();
     let server = server_for(&stripe, &[]);
     let rules = [
@@ -217,12 +217,14 @@ fn what_npm_lists_equals_what_it_may_download_for_every_state_rule_and_release_d
 
     // v1, then the boundary E (a whole second), then v2.
     publish(&server, &publisher.secret, PACKAGE, V1);
+    publish_hex(&server, &publisher.secret, V1);
     let e = now_ms() / 1000 + 1;
     let wait = e * 1000 + 30 - now_ms();
     std::thread::sleep(Duration::from_millis(
         u64::try_from(wait.max(0)).unwrap_or(0),
     ));
     publish(&server, &publisher.secret, PACKAGE, V2);
+    publish_hex(&server, &publisher.secret, V2);
 
     let rows = rows();
     // Drive every subscription: provision it as active (or, for one that was never paid, its
@@ -369,6 +371,22 @@ fn what_npm_lists_equals_what_it_may_download_for_every_state_rule_and_release_d
             problems.push(format!(
                 "{label}: lists {listed:?}, the policy says {expected:?}"
             ));
+        }
+        // The same for Hex (what mix and rebar3 resolve and fetch).
+        let hex = hex_listed(&server, &token);
+        if hex != expected {
+            problems.push(format!(
+                "{label}: Hex lists {hex:?}, the policy says {expected:?}"
+            ));
+        }
+        for v in [V1, V2] {
+            let status = hex_download(&server, &token, v);
+            if hex.contains(v) != (status == 200) {
+                problems.push(format!(
+                    "{label}: Hex {v} listed={} but tarball {status}",
+                    hex.contains(v)
+                ));
+            }
         }
         let notice = full
             .header("npm-notice")

@@ -145,6 +145,18 @@ pub fn sign(key: &SigningKey, message: &impl Message) -> Vec<u8> {
     gz.finish().unwrap_or_default()
 }
 
+/// Reads a served `packages/NAME` back (gunzip, `Signed`, `Package`) without checking the
+/// signature: for tests and tools that only need what it lists.
+pub fn read_package(body: &[u8]) -> Result<proto::Package, String> {
+    use std::io::Read;
+    let mut raw = Vec::new();
+    flate2::read::GzDecoder::new(body)
+        .read_to_end(&mut raw)
+        .map_err(|e| format!("not gzip: {e}"))?;
+    let signed = proto::Signed::decode(raw.as_slice()).map_err(|e| format!("not Signed: {e}"))?;
+    proto::Package::decode(signed.payload.as_slice()).map_err(|e| format!("not a Package: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
