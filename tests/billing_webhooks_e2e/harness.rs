@@ -11,7 +11,7 @@ use crate::common::http::{self, request};
 use crate::common::{self, Server};
 use crate::fake_stripe::FakeStripe;
 use crate::objects::now;
-use crate::{HEX_PACKAGE, PACKAGE, SECRET_KEY, SELLER, WHSEC};
+use crate::{CRATE, HEX_PACKAGE, PACKAGE, SECRET_KEY, SELLER, WHSEC};
 
 /// A server talking to `stripe`, with `extra` environment.
 pub(crate) fn server_for(stripe: &FakeStripe, extra: &[(&str, &str)]) -> Server {
@@ -32,7 +32,11 @@ pub(crate) fn acme(server: &Server, plans: &[(&str, &str, &str, &str)]) {
     server.product(
         SELLER,
         "pro",
-        &[&format!("npm:{PACKAGE}"), &format!("hex:{HEX_PACKAGE}")],
+        &[
+            &format!("npm:{PACKAGE}"),
+            &format!("hex:{HEX_PACKAGE}"),
+            &format!("cargo:{CRATE}"),
+        ],
     );
     server.cli(&[
         "seller",
@@ -307,5 +311,73 @@ pub(crate) fn hex_download(server: &Server, token: &str, version: &str) -> u16 {
         b"",
     )
     .expect("GET hex tarball")
+    .status
+}
+
+/// Publishes `version` of the crate through Cargo's publish API (the body `cargo publish` sends).
+pub(crate) fn publish_crate(server: &Server, token: &str, version: &str) {
+    let manifest = format!("[package]\nname = \"{CRATE}\"\nversion = \"{version}\"\n");
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(manifest.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    tar.append_data(
+        &mut header,
+        format!("{CRATE}-{version}/Cargo.toml"),
+        manifest.as_bytes(),
+    )
+    .expect("tar entry");
+    let tar = tar.into_inner().expect("tar");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &tar).expect("gzip");
+    let krate = gz.finish().expect("gzip");
+    let meta =
+        serde_json::json!({"name": CRATE, "vers": version, "deps": [], "features": {}}).to_string();
+    let mut body = (meta.len() as u32).to_le_bytes().to_vec();
+    body.extend_from_slice(meta.as_bytes());
+    body.extend_from_slice(&(krate.len() as u32).to_le_bytes());
+    body.extend_from_slice(&krate);
+    let r = request(
+        "PUT",
+        &format!("{}/{SELLER}/cargo/api/v1/crates/new", server.url()),
+        &[("authorization", token)],
+        &body,
+    )
+    .expect("cargo publish");
+    assert_eq!(r.status, 200, "cargo publish {version}: {}", r.text());
+}
+
+/// The versions the sparse index file of the crate lists for `token`.
+pub(crate) fn crate_listed(server: &Server, token: &str) -> BTreeSet<String> {
+    let r = request(
+        "GET",
+        &format!("{}/{SELLER}/cargo/index/ac/me/{CRATE}", server.url()),
+        &[("authorization", token)],
+        b"",
+    )
+    .expect("GET index file");
+    if r.status != 200 {
+        return BTreeSet::new();
+    }
+    r.text()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| v["vers"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The status of the crate download of `version` for `token`.
+pub(crate) fn crate_download(server: &Server, token: &str, version: &str) -> u16 {
+    request(
+        "GET",
+        &format!(
+            "{}/{SELLER}/cargo/api/v1/crates/{CRATE}/{version}/download",
+            server.url()
+        ),
+        &[("authorization", token)],
+        b"",
+    )
+    .expect("GET crate")
     .status
 }

@@ -29,3 +29,5 @@ pub(crate) const PLATFORM_KEY: &str = "sk_test_platform_51Px";
 pub(crate) const PACKAGE: &str = "@acme/ui-pro";
 /// The Hex package of the same product (the table test checks what mix/rebar3 would see too).
 const HEX_PACKAGE: &str = "acme_pro";
+/// And its crate (the table test checks what cargo would see too).
+const CRATE: &str = "acme-core";

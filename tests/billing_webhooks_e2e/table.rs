@@ -6,10 +6,12 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tollgate_billing::mail::eml::ReadMail;
 
+use crate::common::Server;
 use crate::fake_stripe::FakeStripe;
 use crate::harness::{
-    acme, applied, download, hex_download, hex_listed, listed_versions, mails, packument, plan,
-    publish, publish_hex, server_for, tarball_url, token_in,
+    acme, applied, crate_download, crate_listed, download, hex_download, hex_listed,
+    listed_versions, mails, packument, plan, publish, publish_crate, publish_hex, server_for,
+    tarball_url, token_in,
 };
 use crate::objects::{event, invoice, now, now_ms, subscription};
 use crate::{DAY, PACKAGE, SELLER, WHSEC};
@@ -30,6 +32,14 @@ struct Row {
     /// The grace warning shows.
     notice: bool,
 }
+
+/// The other clients checked like npm: (name, what it lists, a download's status).
+type Listing = fn(&Server, &str) -> BTreeSet<String>;
+type Fetch = fn(&Server, &str, &str) -> u16;
+const CLIENTS: [(&str, Listing, Fetch); 2] = [
+    ("Hex", hex_listed, hex_download),
+    ("Cargo", crate_listed, crate_download),
+];
 
 const V1: &str = "1.0.0";
 const V2: &str = "2.0.0";
@@ -190,7 +200,8 @@ fn rows() -> Vec<Row> {
 /// For every subscription state × version rule × release date: what npm lists (full and
 /// abbreviated packument) equals what the tarball URLs serve, and equals the policy.
 #[test]
-fn what_npm_and_hex_list_equals_what_they_may_download_for_every_state_rule_and_release_date() {
+fn what_npm_hex_and_cargo_list_equals_what_they_may_download_for_every_state_rule_and_release_date()
+{
     let stripe = FakeStripe::start();
     let server = server_for(&stripe, &[]);
     let rules = [
@@ -218,6 +229,7 @@ fn what_npm_and_hex_list_equals_what_they_may_download_for_every_state_rule_and_
     // v1, then the boundary E (a whole second), then v2.
     publish(&server, &publisher.secret, PACKAGE, V1);
     publish_hex(&server, &publisher.secret, V1);
+    publish_crate(&server, &publisher.secret, V1);
     let e = now_ms() / 1000 + 1;
     let wait = e * 1000 + 30 - now_ms();
     std::thread::sleep(Duration::from_millis(
@@ -225,6 +237,7 @@ fn what_npm_and_hex_list_equals_what_they_may_download_for_every_state_rule_and_
     ));
     publish(&server, &publisher.secret, PACKAGE, V2);
     publish_hex(&server, &publisher.secret, V2);
+    publish_crate(&server, &publisher.secret, V2);
 
     let rows = rows();
     // Drive every subscription: provision it as active (or, for one that was never paid, its
@@ -372,20 +385,22 @@ fn what_npm_and_hex_list_equals_what_they_may_download_for_every_state_rule_and_
                 "{label}: lists {listed:?}, the policy says {expected:?}"
             ));
         }
-        // The same for Hex (what mix and rebar3 resolve and fetch).
-        let hex = hex_listed(&server, &token);
-        if hex != expected {
-            problems.push(format!(
-                "{label}: Hex lists {hex:?}, the policy says {expected:?}"
-            ));
-        }
-        for v in [V1, V2] {
-            let status = hex_download(&server, &token, v);
-            if hex.contains(v) != (status == 200) {
+        // The same for Hex (what mix and rebar3 resolve and fetch) and Cargo's sparse index.
+        for (client, list, fetch) in CLIENTS {
+            let listed = list(&server, &token);
+            if listed != expected {
                 problems.push(format!(
-                    "{label}: Hex {v} listed={} but tarball {status}",
-                    hex.contains(v)
+                    "{label}: {client} lists {listed:?}, the policy says {expected:?}"
                 ));
+            }
+            for v in [V1, V2] {
+                let status = fetch(&server, &token, v);
+                if listed.contains(v) != (status == 200) {
+                    problems.push(format!(
+                        "{label}: {client} {v} listed={} but download {status}",
+                        listed.contains(v)
+                    ));
+                }
             }
         }
         let notice = full
