@@ -11,7 +11,7 @@ use crate::common::http::{self, request};
 use crate::common::{self, Server};
 use crate::fake_stripe::FakeStripe;
 use crate::objects::now;
-use crate::{CRATE, HEX_PACKAGE, PACKAGE, SECRET_KEY, SELLER, WHSEC};
+use crate::{CRATE, GEM, HEX_PACKAGE, PACKAGE, SECRET_KEY, SELLER, WHSEC};
 
 /// A server talking to `stripe`, with `extra` environment.
 pub(crate) fn server_for(stripe: &FakeStripe, extra: &[(&str, &str)]) -> Server {
@@ -36,6 +36,7 @@ pub(crate) fn acme(server: &Server, plans: &[(&str, &str, &str, &str)]) {
             &format!("npm:{PACKAGE}"),
             &format!("hex:{HEX_PACKAGE}"),
             &format!("cargo:{CRATE}"),
+            &format!("rubygems:{GEM}"),
         ],
     );
     server.cli(&[
@@ -379,5 +380,84 @@ pub(crate) fn crate_download(server: &Server, token: &str, version: &str) -> u16
         b"",
     )
     .expect("GET crate")
+    .status
+}
+
+/// Pushes `version` of the gem (a `.gem` with the YAML gemspec `gem build` writes).
+pub(crate) fn publish_gem(server: &Server, token: &str, version: &str) {
+    let spec = format!(
+        "--- !ruby/object:Gem::Specification\nname: {GEM}\nversion: !ruby/object:Gem::Version\n  version: {version}\n\
+         platform: ruby\nauthors:\n- Acme\nbindir: bin\ncert_chain: []\ndate: 2026-11-25 00:00:00.000000000 Z\n\
+         dependencies: []\nexecutables: []\nfiles:\n- lib/{GEM}.rb\nlicenses: []\nmetadata: {{}}\n\
+         require_paths:\n- lib\nrequired_ruby_version: !ruby/object:Gem::Requirement\n  requirements:\n  - - \">=\"\n\
+         \x20   - !ruby/object:Gem::Version\n      version: '0'\nrequired_rubygems_version: !ruby/object:Gem::Requirement\n\
+         \x20 requirements:\n  - - \">=\"\n    - !ruby/object:Gem::Version\n      version: '0'\n\
+         rubygems_version: 3.3.15\nspecification_version: 4\nsummary: Acme gem\ntest_files: []\n"
+    );
+    let gzip = |bytes: &[u8]| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, bytes).expect("gzip");
+        gz.finish().expect("gzip")
+    };
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, bytes) in [
+        ("metadata.gz", gzip(spec.as_bytes())),
+        ("data.tar.gz", gzip(b"")),
+    ] {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o444);
+        header.set_cksum();
+        tar.append_data(&mut header, name, bytes.as_slice())
+            .expect("tar entry");
+    }
+    let gem = tar.into_inner().expect("tar");
+    let r = request(
+        "POST",
+        &format!("{}/{SELLER}/gems/api/v1/gems", server.url()),
+        &[
+            ("authorization", token),
+            ("content-type", "application/octet-stream"),
+        ],
+        &gem,
+    )
+    .expect("gem push");
+    assert!(
+        r.status < 300,
+        "gem push {version}: {} {}",
+        r.status,
+        r.text()
+    );
+}
+
+/// The versions the compact index `info/NAME` lists for `token`.
+pub(crate) fn gem_listed(server: &Server, token: &str) -> BTreeSet<String> {
+    let r = request(
+        "GET",
+        &format!("{}/{SELLER}/gems/info/{GEM}", server.url()),
+        &[("authorization", token)],
+        b"",
+    )
+    .expect("GET info");
+    if r.status != 200 {
+        return BTreeSet::new();
+    }
+    r.text()
+        .lines()
+        .skip_while(|l| *l != "---")
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+/// The status of the `.gem` download of `version` for `token`.
+pub(crate) fn gem_download(server: &Server, token: &str, version: &str) -> u16 {
+    request(
+        "GET",
+        &format!("{}/{SELLER}/gems/gems/{GEM}-{version}.gem", server.url()),
+        &[("authorization", token)],
+        b"",
+    )
+    .expect("GET gem")
     .status
 }

@@ -31,3 +31,5 @@ pub(crate) const PACKAGE: &str = "@acme/ui-pro";
 const HEX_PACKAGE: &str = "acme_pro";
 /// And its crate (the table test checks what cargo would see too).
 const CRATE: &str = "acme-core";
+/// And its gem (what Bundler would see).
+const GEM: &str = "acme_gem";

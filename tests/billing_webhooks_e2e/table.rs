@@ -9,9 +9,9 @@ use tollgate_billing::mail::eml::ReadMail;
 use crate::common::Server;
 use crate::fake_stripe::FakeStripe;
 use crate::harness::{
-    acme, applied, crate_download, crate_listed, download, hex_download, hex_listed,
-    listed_versions, mails, packument, plan, publish, publish_crate, publish_hex, server_for,
-    tarball_url, token_in,
+    acme, applied, crate_download, crate_listed, download, gem_download, gem_listed, hex_download,
+    hex_listed, listed_versions, mails, packument, plan, publish, publish_crate, publish_gem,
+    publish_hex, server_for, tarball_url, token_in,
 };
 use crate::objects::{event, invoice, now, now_ms, subscription};
 use crate::{DAY, PACKAGE, SELLER, WHSEC};
@@ -36,9 +36,10 @@ struct Row {
 /// The other clients checked like npm: (name, what it lists, a download's status).
 type Listing = fn(&Server, &str) -> BTreeSet<String>;
 type Fetch = fn(&Server, &str, &str) -> u16;
-const CLIENTS: [(&str, Listing, Fetch); 2] = [
+const CLIENTS: [(&str, Listing, Fetch); 3] = [
     ("Hex", hex_listed, hex_download),
     ("Cargo", crate_listed, crate_download),
+    ("RubyGems", gem_listed, gem_download),
 ];
 
 const V1: &str = "1.0.0";
@@ -200,8 +201,7 @@ fn rows() -> Vec<Row> {
 /// For every subscription state × version rule × release date: what npm lists (full and
 /// abbreviated packument) equals what the tarball URLs serve, and equals the policy.
 #[test]
-fn what_npm_hex_and_cargo_list_equals_what_they_may_download_for_every_state_rule_and_release_date()
-{
+fn what_each_client_lists_equals_what_it_may_download_for_every_state_rule_and_release_date() {
     let stripe = FakeStripe::start();
     let server = server_for(&stripe, &[]);
     let rules = [
@@ -230,6 +230,7 @@ fn what_npm_hex_and_cargo_list_equals_what_they_may_download_for_every_state_rul
     publish(&server, &publisher.secret, PACKAGE, V1);
     publish_hex(&server, &publisher.secret, V1);
     publish_crate(&server, &publisher.secret, V1);
+    publish_gem(&server, &publisher.secret, V1);
     let e = now_ms() / 1000 + 1;
     let wait = e * 1000 + 30 - now_ms();
     std::thread::sleep(Duration::from_millis(
@@ -238,6 +239,7 @@ fn what_npm_hex_and_cargo_list_equals_what_they_may_download_for_every_state_rul
     publish(&server, &publisher.secret, PACKAGE, V2);
     publish_hex(&server, &publisher.secret, V2);
     publish_crate(&server, &publisher.secret, V2);
+    publish_gem(&server, &publisher.secret, V2);
 
     let rows = rows();
     // Drive every subscription: provision it as active (or, for one that was never paid, its
@@ -385,7 +387,8 @@ fn what_npm_hex_and_cargo_list_equals_what_they_may_download_for_every_state_rul
                 "{label}: lists {listed:?}, the policy says {expected:?}"
             ));
         }
-        // The same for Hex (what mix and rebar3 resolve and fetch) and Cargo's sparse index.
+        // The same for Hex (what mix and rebar3 resolve and fetch), Cargo's sparse index and the
+        // RubyGems compact index.
         for (client, list, fetch) in CLIENTS {
             let listed = list(&server, &token);
             if listed != expected {
