@@ -192,7 +192,15 @@ impl Billing {
                     .into(),
             )
             })?;
-        verify(payload, signature, secret)?;
+        let now = Timestamp::now().0.div_euclid(1000);
+        webhook::verify(payload, signature, secret, now).map_err(|e| match e {
+            webhook::WebhookError::BadSignature => BillingError::BadRequest(
+                "the Stripe-Signature does not match the platform's Connect endpoint secret \
+                 (TOLLGATE_STRIPE_CONNECT_WEBHOOK_SECRET)"
+                    .into(),
+            ),
+            other => BillingError::BadRequest(other.to_string()),
+        })?;
         let event = Event::parse(payload).map_err(BillingError::BadRequest)?;
         let Some(account) = &event.account else {
             return Ok(format!("{} is not a Connect event; ignored", event.id));
