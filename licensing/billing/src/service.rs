@@ -509,10 +509,11 @@ impl Billing {
             None
         };
         let db = self.registry.db();
-        let (Ok(orgs), Ok(seats)) = (db.orgs(seller.id).await, db.seats(org).await) else {
-            return;
-        };
-        let Some(org_row) = orgs.into_iter().find(|o| o.id == org) else {
+        // The org pays as the subscription's customer: one row, not the seller's whole list.
+        let (Ok(Some(org_row)), Ok(seats)) = (
+            db.org_by_customer(seller.id, &after.customer_id).await,
+            db.seats(org).await,
+        ) else {
             return;
         };
         for admin in seats.iter().filter(|s| s.active && s.role == "admin") {

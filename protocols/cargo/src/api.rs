@@ -184,16 +184,15 @@ pub async fn search(
     let wanted = query.q.to_ascii_lowercase().replace('_', "-");
     let limit = query.per_page.unwrap_or(10).clamp(1, 100);
     let mut found = Vec::new();
-    for name in state
+    let names = state
         .registry
-        .db()
         .package_names(seller.id, Ecosystem::Cargo)
-        .await?
-    {
-        if !collision_key(&name).contains(&wanted) {
+        .await?;
+    for name in names.iter() {
+        if !collision_key(name).contains(&wanted) {
             continue;
         }
-        let Ok((pkg, vis, _)) = readable(&state, &caller, &name).await else {
+        let Ok((pkg, vis, _)) = readable(&state, &caller, name).await else {
             continue;
         };
         let best = pkg
@@ -216,7 +215,7 @@ pub async fn search(
             .map(|(_, m)| m);
         let shown = line
             .and_then(|m| m["line"]["name"].as_str())
-            .unwrap_or(&name)
+            .unwrap_or(name)
             .to_owned();
         let description = line
             .and_then(|m| m["description"].as_str())

@@ -185,13 +185,13 @@ async fn listing(
     let mut warning = None;
     for name in state
         .registry
-        .db()
         .package_names(seller.id, Ecosystem::Hex)
         .await?
+        .iter()
     {
         let pa = state
             .registry
-            .package_access(&caller, Ecosystem::Hex, &name)
+            .package_access(&caller, Ecosystem::Hex, name)
             .await?;
         if let Access::Lapsed { reason, .. } = &pa.access {
             warning.get_or_insert_with(|| reason.clone());

@@ -42,8 +42,6 @@ pub struct Inner {
     config: RubygemsConfig,
     /// Rendered `/info/NAME` bodies per (gem, what the caller may see).
     info: DocumentCache,
-    /// The seller's gem names (for `/versions`), dropped on any package change.
-    names: Arc<Cache<SellerId, Arc<Vec<String>>>>,
     /// Rendered `/versions` bodies per (seller, hash of what the caller may see of each gem).
     versions: Arc<Cache<(SellerId, u64), Arc<listing::Listing>>>,
 }
@@ -57,33 +55,23 @@ impl std::ops::Deref for RubygemsState {
 
 impl RubygemsState {
     pub fn new(registry: Registry, config: RubygemsConfig) -> Self {
-        let generation = registry.generation().clone();
-        let names = Arc::new(Cache::new(
-            generation.clone(),
-            10_000,
-            registry.metrics().cache("rubygems_names"),
-        ));
         let versions = Arc::new(Cache::new(
-            generation,
+            registry.generation().clone(),
             10_000,
             registry.metrics().cache("rubygems_versions"),
         ));
-        let (n, v) = (Arc::downgrade(&names), Arc::downgrade(&versions));
+        let v = Arc::downgrade(&versions);
         // Who sees which versions is part of the `/versions` key; only package changes (a new
         // gem, a release, a yank) make cached bodies stale.
         registry.on_change(Arc::new(move |change: &Change| {
-            if matches!(change, Change::Package(_) | Change::All) {
-                if let Some(n) = n.upgrade() {
-                    n.clear();
-                }
-                if let Some(v) = v.upgrade() {
-                    v.clear();
-                }
+            if matches!(change, Change::Package(_) | Change::All)
+                && let Some(v) = v.upgrade()
+            {
+                v.clear();
             }
         }));
         Self(Arc::new(Inner {
             info: DocumentCache::new(&registry, "rubygems_info"),
-            names,
             versions,
             registry,
             config,

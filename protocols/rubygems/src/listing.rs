@@ -70,13 +70,12 @@ async fn visible(
     let mut lapsed = None;
     let names = state
         .registry
-        .db()
         .package_names(seller.id, Ecosystem::Rubygems)
         .await?;
-    for name in names {
+    for name in names.iter() {
         let pa = state
             .registry
-            .package_access(caller, Ecosystem::Rubygems, &name)
+            .package_access(caller, Ecosystem::Rubygems, name)
             .await?;
         if let Access::Lapsed { reason, .. } = &pa.access {
             lapsed.get_or_insert_with(|| reason.clone());
@@ -172,21 +171,6 @@ fn listing_answer(headers: &HeaderMap, listing: &Listing) -> Response {
     (out, listing.body.clone()).into_response()
 }
 
-/// The seller's gem names, cached until a package changes.
-async fn gem_names(state: &RubygemsState, seller: &Seller) -> Result<Arc<Vec<String>>, GemError> {
-    state
-        .names
-        .get_or_try_insert(seller.id, || async {
-            let names = state
-                .registry
-                .db()
-                .package_names(seller.id, Ecosystem::Rubygems)
-                .await?;
-            Ok::<_, GemError>(Arc::new(names))
-        })
-        .await
-}
-
 /// `/versions`: what the caller may see of every gem decides the cache key, so the body is
 /// built once per distinct view (not per request) and per package change.
 pub async fn versions(
@@ -201,7 +185,12 @@ pub async fn versions(
     let mut view = Vec::new();
     let mut lapsed = None;
     let mut key = std::collections::hash_map::DefaultHasher::new();
-    for name in gem_names(&state, &seller).await?.iter() {
+    for name in state
+        .registry
+        .package_names(seller.id, Ecosystem::Rubygems)
+        .await?
+        .iter()
+    {
         let pa = state
             .registry
             .package_access(&caller, Ecosystem::Rubygems, name)

@@ -110,9 +110,13 @@ impl Registry {
         let inner = &self.0;
         inner.generation.bump();
         match change {
-            Change::Package(id) => inner
-                .packages
-                .invalidate(|_, p| p.as_ref().is_none_or(|p| p.id == id)),
+            Change::Package(id) => {
+                inner
+                    .packages
+                    .invalidate(|_, p| p.as_ref().is_none_or(|p| p.id == id));
+                // The change may be a package's first release: its name joins the lists.
+                inner.names.clear();
+            }
             Change::Org(org) => inner.grants.invalidate(|(o, _), _| *o == org),
             Change::Tokens => inner.tokens.clear(),
             Change::All => {
@@ -120,6 +124,7 @@ impl Registry {
                 inner.tokens.clear();
                 inner.packages.clear();
                 inner.grants.clear();
+                inner.names.clear();
             }
         }
         let listeners = inner.listeners.read().unwrap_or_else(|e| e.into_inner());

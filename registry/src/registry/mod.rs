@@ -41,6 +41,8 @@ struct Inner {
     /// `None` caches "no such package" until any package changes.
     packages: Cache<(SellerId, Ecosystem, String), Option<Arc<PackageState>>>,
     grants: Cache<(OrgId, PackageId), Arc<Vec<Grant>>>,
+    /// A seller's package names in one ecosystem (for whole-repository listings).
+    names: Cache<(SellerId, Ecosystem), Arc<Vec<String>>>,
     /// The last change-log entry applied to the caches.
     applied: AtomicI64,
     catching_up: tokio::sync::Mutex<()>,
@@ -99,6 +101,11 @@ impl Registry {
             tokens: Cache::new(generation.clone(), CACHE_CAP, metrics.cache("tokens")),
             packages: Cache::new(generation.clone(), CACHE_CAP, metrics.cache("packages")),
             grants: Cache::new(generation.clone(), CACHE_CAP, metrics.cache("grants")),
+            names: Cache::new(
+                generation.clone(),
+                CACHE_CAP,
+                metrics.cache("package_names"),
+            ),
             metrics,
             applied: AtomicI64::new(applied),
             catching_up: tokio::sync::Mutex::new(()),
@@ -167,6 +174,24 @@ impl Registry {
             return Err(AuthError::Revoked(why).into());
         }
         Ok(Caller(record))
+    }
+
+    /// The names of `seller`'s packages in `ecosystem`, sorted; cached until a package changes.
+    pub async fn package_names(
+        &self,
+        seller: SellerId,
+        ecosystem: Ecosystem,
+    ) -> Result<Arc<Vec<String>>> {
+        self.0
+            .names
+            .get_or_try_insert((seller, ecosystem), || async {
+                self.0
+                    .db
+                    .package_names(seller, ecosystem)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
     }
 
     /// Applies the access rule to one package for `caller`.
