@@ -8,12 +8,15 @@
 
 mod accounts;
 mod billing;
+mod dashboard;
 mod keys;
 mod releases;
 mod tokens;
+mod web;
 
 pub use billing::{Checkout, StripeConnection, SubscriptionRecord, SubscriptionState};
 pub use keys::StoredKey;
+pub use web::{Link, LinkPurpose, NewLink, UsedLink};
 
 use std::time::Duration;
 

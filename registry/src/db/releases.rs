@@ -340,8 +340,9 @@ impl Db {
 
     pub async fn record_download(&self, event: &DownloadEvent) -> Result<()> {
         sqlx::query(
-            "INSERT INTO download_events (release_id, org_id, seat_id, token_id, at, client_ip)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO download_events (release_id, org_id, seat_id, token_id, at, client_ip, seller_id)
+             SELECT $1, $2, $3, $4, $5, $6, p.seller_id
+             FROM releases r JOIN packages p ON p.id = r.package_id WHERE r.id = $1",
         )
         .bind(event.release_id.0)
         .bind(event.org_id.map(|o| o.0))

@@ -1,0 +1,46 @@
+-- The web pages: sessions, one-time sign-in links and seat invites, sign-in rate limits, and
+-- what the dashboard's figures need.
+
+-- tower-sessions records (JSON), expiring at `expires_at` (ms).
+CREATE TABLE web_sessions (
+    id          TEXT PRIMARY KEY,
+    data        TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+CREATE INDEX web_sessions_expiry ON web_sessions(expires_at);
+
+-- One-time links: a seller's or a member's sign-in, or an invite to take a seat. Only the sha256
+-- of the secret is stored; `used_at` is set by the first use.
+CREATE TABLE web_links (
+    id           TEXT PRIMARY KEY,
+    secret_hash  TEXT NOT NULL,
+    purpose      TEXT NOT NULL,
+    seller_id    INTEGER NOT NULL REFERENCES sellers(id),
+    org_id       INTEGER REFERENCES orgs(id),
+    email        TEXT NOT NULL,
+    role         TEXT,
+    created_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    used_at      INTEGER
+);
+CREATE INDEX web_links_org ON web_links(org_id, purpose);
+
+-- Sign-in link requests per address (the rate limit holds across replicas).
+CREATE TABLE web_sign_in_requests (
+    email  TEXT NOT NULL,
+    at     INTEGER NOT NULL
+);
+CREATE INDEX web_sign_in_requests_email ON web_sign_in_requests(email, at);
+
+-- The price Stripe last reported for a subscription (minor units per seat and interval), for MRR.
+ALTER TABLE subscriptions ADD COLUMN unit_amount INTEGER;
+ALTER TABLE subscriptions ADD COLUMN currency TEXT;
+ALTER TABLE subscriptions ADD COLUMN price_interval TEXT;
+
+-- The download audit filters by seller and time without joining every release.
+ALTER TABLE download_events ADD COLUMN seller_id INTEGER REFERENCES sellers(id);
+UPDATE download_events SET seller_id = (
+    SELECT p.seller_id FROM releases r JOIN packages p ON p.id = r.package_id
+    WHERE r.id = download_events.release_id);
+CREATE INDEX download_events_seller_at ON download_events(seller_id, at);
+CREATE INDEX download_events_org_at ON download_events(org_id, at);

@@ -1,0 +1,1 @@
+//! What the dashboard pages read: figures, customers, the download audit. (Being written.)
