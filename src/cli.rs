@@ -158,6 +158,13 @@ pub enum SellerCmd {
     },
     /// Show a seller: its repositories and the Hex public key fingerprint.
     Show { slug: String },
+    /// Print a one-time link that signs the seller in to its dashboard (valid 24 hours).
+    LoginLink {
+        slug: String,
+        /// This server's public URL. Default: http://127.0.0.1:8080.
+        #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
     /// Connect a seller's Stripe account: its own secret key, or (Stripe Connect) its connected
     /// account id with the operator's platform key. Webhooks go to `/{seller}/stripe/webhook`.
     Stripe {
@@ -221,6 +228,16 @@ pub enum OrgCmd {
         #[arg(long)]
         org: String,
         /// Where the portal returns to. Default: http://localhost:8080.
+        #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+    /// Print a one-time link that signs a seat holder in to the org's page (valid 24 hours).
+    LoginLink {
+        #[command(flatten)]
+        org: OrgRef,
+        /// The member's e-mail address (an active seat of the org).
+        email: String,
+        /// This server's public URL. Default: http://127.0.0.1:8080.
         #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
         public_url: Option<String>,
     },

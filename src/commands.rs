@@ -7,7 +7,7 @@ use serde_json::json;
 use std::sync::Arc;
 use tollgate_registry::Registry;
 
-use tollgate_registry::db::{Backend, Db, redact_url};
+use tollgate_registry::db::{Backend, Db, LinkPurpose, redact_url};
 use tollgate_registry::domain::{NewToken, TokenKind};
 use tollgate_registry::ids::TokenId;
 use tollgate_registry::registry::{CHANGE_POLL, Options};
@@ -224,6 +224,22 @@ async fn seller(ctx: &Context, cmd: SellerCmd) -> anyhow::Result<()> {
                 )
             })
         }
+        SellerCmd::LoginLink { slug, public_url } => {
+            let s = ctx.db().seller(&slug).await?;
+            let link = tollgate_web::links::issue(
+                ctx.db(),
+                &public_url_or_default(public_url),
+                LinkPurpose::Seller,
+                &s,
+                None,
+                &s.email,
+                tollgate_web::links::PRINTED_SIGN_IN,
+            )
+            .await?;
+            ctx.print(&json!({ "link": link }), || {
+                format!("{link}\n(signs {} in once, within 24 hours)", s.email)
+            })
+        }
         SellerCmd::List => {
             let all = ctx.db().sellers().await?;
             ctx.print(&all, || {
@@ -329,7 +345,50 @@ async fn org(ctx: &Context, cmd: OrgCmd) -> anyhow::Result<()> {
             org,
             public_url,
         } => crate::billing_cmd::billing_link(ctx, &seller, &org, public_url).await,
+        OrgCmd::LoginLink {
+            org,
+            email,
+            public_url,
+        } => {
+            let seller = ctx.db().seller(&org.seller).await?;
+            let org = ctx.db().org(seller.id, &org.org).await?;
+            let seats = ctx.db().seats(org.id).await?;
+            if !seats
+                .iter()
+                .any(|s| s.active && s.email.eq_ignore_ascii_case(&email))
+            {
+                bail!(
+                    "{email} holds no active seat in {}; add one with `tollgate seat add --seller {} --org {} {email}`",
+                    org.slug,
+                    seller.slug,
+                    org.slug
+                );
+            }
+            let link = tollgate_web::links::issue(
+                ctx.db(),
+                &public_url_or_default(public_url),
+                LinkPurpose::Member,
+                &seller,
+                Some(&org),
+                &email,
+                tollgate_web::links::PRINTED_SIGN_IN,
+            )
+            .await?;
+            ctx.print(&json!({ "link": link }), || {
+                format!(
+                    "{link}\n(signs {email} in to {} once, within 24 hours)",
+                    org.slug
+                )
+            })
+        }
     }
+}
+
+/// The public URL given, without its trailing `/`, or the default listen address.
+fn public_url_or_default(url: Option<String>) -> String {
+    url.unwrap_or_else(|| "http://127.0.0.1:8080".to_owned())
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 async fn grant(ctx: &Context, args: GrantArgs) -> anyhow::Result<()> {

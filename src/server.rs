@@ -89,7 +89,14 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
         .nest("/{seller}/cargo", tollgate_cargo::router(cargo))
         .nest("/{seller}/gems/", tollgate_rubygems::router(gems))
         .nest("/{seller}/hex", tollgate_hex::router(hex))
-        .merge(tollgate_billing::routes::router(billing))
+        .merge(tollgate_billing::routes::router(billing.clone()))
+        .merge(tollgate_web::router(tollgate_web::Web::new(
+            registry.clone(),
+            billing,
+            tollgate_web::WebConfig {
+                public_url: public_url.clone(),
+            },
+        )))
         .layer(middleware::from_fn_with_state(ops, ops::observe));
     if registry.db().sellers().await?.is_empty() {
         println!(

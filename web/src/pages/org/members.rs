@@ -1,0 +1,9 @@
+//! (Being written.)
+
+use axum::Router;
+
+use crate::state::Web;
+
+pub fn routes() -> Router<Web> {
+    Router::new()
+}
