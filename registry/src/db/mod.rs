@@ -15,6 +15,9 @@ mod tokens;
 mod web;
 
 pub use billing::{Checkout, StripeConnection, SubscriptionRecord, SubscriptionState};
+pub use dashboard::{
+    AuditFilter, AuditRow, Customer, PackageSummary, RecentRelease, SellerFigures,
+};
 pub use keys::StoredKey;
 pub use web::{Link, LinkPurpose, NewLink, UsedLink};
 

@@ -16,6 +16,7 @@ mod assertions;
 mod billing;
 mod changes;
 mod concurrency;
+mod dashboard;
 mod fixtures;
 mod releases;
 mod revisions;
@@ -75,6 +76,13 @@ conformance!(
     billing::a_subscription_drives_one_entitlement_and_the_seat_cap,
     billing::a_checkout_creates_the_org_admin_and_token_once,
     billing::concurrent_seat_claims_never_exceed_the_cap,
+    dashboard::seller_figures_count_live_orgs_seats_and_mrr,
+    dashboard::downloads_per_day_are_zero_filled_utc_days,
+    dashboard::customers_show_plan_seats_state_and_recent_use,
+    dashboard::download_audit_filters_pages_and_isolates_sellers,
+    dashboard::package_summaries_count_live_releases_and_recent_downloads,
+    dashboard::recent_releases_are_live_newest_first,
+    dashboard::live_update_lookups_follow_sellers_and_new_downloads,
 );
 
 mod harness {

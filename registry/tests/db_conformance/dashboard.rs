@@ -1,0 +1,883 @@
+//! The dashboard's reads: seller figures and MRR, downloads per day, customers, the download
+//! audit, package summaries, recent releases and the live-update lookups. Every test has a
+//! second seller whose data must never show up in the first one's pages.
+
+use tollgate_registry::db::{AuditFilter, AuditRow, Db, SubscriptionState};
+use tollgate_registry::domain::{
+    DownloadEvent, Ecosystem, Org, Plan, Product, Release, Retirement, SeatMode, Seller,
+    VersionRule,
+};
+use tollgate_registry::ids::{OrgId, PackageId, TokenId};
+use tollgate_registry::time::Timestamp;
+
+use crate::fixtures::{
+    at, cargo, download, grant, npm, org, package_id, product, release, seat, seller,
+};
+
+const DAY: i64 = 86_400_000;
+const HOUR: i64 = 3_600_000;
+
+/// The UTC midnight that starts the day of `at(0)` (2026-09-21).
+fn midnight() -> i64 {
+    at(0).0.div_euclid(DAY) * DAY
+}
+
+async fn plan(db: &Db, seller: &Seller, pro: &Product, slug: &str, seats: SeatMode) -> Plan {
+    db.create_plan(
+        seller.id,
+        slug,
+        pro.id,
+        &format!("price_{slug}"),
+        seats,
+        VersionRule::WhileActive,
+        7,
+    )
+    .await
+    .expect("create plan")
+}
+
+/// A subscription live from `at(0)` (or ended at `ends_at`), priced per seat and interval.
+struct Sub<'a> {
+    id: &'a str,
+    plan: &'a Plan,
+    status: &'a str,
+    quantity: i64,
+    ends_at: Option<Timestamp>,
+    price: Option<(i64, &'a str, &'a str)>,
+}
+
+async fn subscribe(db: &Db, seller: &Seller, org: &Org, sub: Sub<'_>) {
+    let state = SubscriptionState {
+        stripe_id: sub.id.to_owned(),
+        customer_id: format!("cus_{}", org.slug),
+        plan: sub.plan.id,
+        status: sub.status.to_owned(),
+        quantity: sub.quantity,
+        first_failed_at: None,
+        starts_at: at(0),
+        ends_at: sub.ends_at,
+        warning: None,
+        unit_amount: sub.price.map(|p| p.0),
+        currency: sub.price.map(|p| p.1.to_owned()),
+        price_interval: sub.price.map(|p| p.2.to_owned()),
+    };
+    db.apply_subscription(seller.id, None, org.id, &state)
+        .await
+        .expect("apply subscription");
+}
+
+async fn record(db: &Db, events: impl IntoIterator<Item = DownloadEvent>) {
+    for event in events {
+        db.record_download(&event).await.expect("record download");
+    }
+}
+
+/// A download by the seller's own token (no org, no seat).
+fn own_download(release: &Release, when: Timestamp) -> DownloadEvent {
+    DownloadEvent {
+        release_id: release.id,
+        package: String::new(),
+        version: String::new(),
+        org_id: None,
+        seat_id: None,
+        token_id: TokenId("tg_publish".into()),
+        at: when,
+        client_ip: Some("198.51.100.1".into()),
+    }
+}
+
+pub async fn seller_figures_count_live_orgs_seats_and_mrr(db: &Db) {
+    let acme = seller(db, "acme").await;
+    let globex = seller(db, "globex").await;
+    let pro = product(db, &acme, "pro", &[npm("@acme/pro")]).await;
+    let per_seat = plan(db, &acme, &pro, "team", SeatMode::PerQuantity).await;
+    let site = plan(db, &acme, &pro, "site", SeatMode::Unlimited).await;
+    let now = at(40 * DAY);
+
+    // Live, capped at 3, 2 active seats (and one revoked): 3 × 10.00 USD a month.
+    let alpha = org(db, &acme, "alpha").await;
+    subscribe(
+        db,
+        &acme,
+        &alpha,
+        Sub {
+            id: "sub_a",
+            plan: &per_seat,
+            status: "active",
+            quantity: 3,
+            ends_at: None,
+            price: Some((1000, "usd", "month")),
+        },
+    )
+    .await;
+    seat(db, &alpha, "a1@alpha.test").await;
+    seat(db, &alpha, "a2@alpha.test").await;
+    seat(db, &alpha, "a3@alpha.test").await;
+    db.revoke_seat(alpha.id, "a3@alpha.test", at(1))
+        .await
+        .expect("revoke");
+    // Live, unlimited, trialing: 120.00 USD a year is 10.00 a month.
+    let beta = org(db, &acme, "beta").await;
+    subscribe(
+        db,
+        &acme,
+        &beta,
+        Sub {
+            id: "sub_b",
+            plan: &site,
+            status: "trialing",
+            quantity: 1,
+            ends_at: None,
+            price: Some((12_000, "usd", "year")),
+        },
+    )
+    .await;
+    seat(db, &beta, "b1@beta.test").await;
+    // Live, capped at 2, past due (still counted): 2 × 7.00 EUR a week = 60.67 EUR a month.
+    let gamma = org(db, &acme, "gamma").await;
+    subscribe(
+        db,
+        &acme,
+        &gamma,
+        Sub {
+            id: "sub_c",
+            plan: &per_seat,
+            status: "past_due",
+            quantity: 2,
+            ends_at: None,
+            price: Some((700, "eur", "week")),
+        },
+    )
+    .await;
+    // Ended and canceled: not live, cap 0, no revenue; its seat (taken before) still counts.
+    let delta = org(db, &acme, "delta").await;
+    seat(db, &delta, "d1@delta.test").await;
+    subscribe(
+        db,
+        &acme,
+        &delta,
+        Sub {
+            id: "sub_d",
+            plan: &per_seat,
+            status: "canceled",
+            quantity: 5,
+            ends_at: Some(at(DAY)),
+            price: Some((99_999, "usd", "month")),
+        },
+    )
+    .await;
+    // A hand-made open grant: live, no cap.
+    let epsilon = org(db, &acme, "epsilon").await;
+    grant(db, &epsilon, &pro).await;
+    // Live, capped at 4, price not reported yet: no revenue.
+    let zeta = org(db, &acme, "zeta").await;
+    subscribe(
+        db,
+        &acme,
+        &zeta,
+        Sub {
+            id: "sub_z",
+            plan: &per_seat,
+            status: "active",
+            quantity: 4,
+            ends_at: None,
+            price: None,
+        },
+    )
+    .await;
+    // A grant that starts after `now`: not live.
+    let eta = org(db, &acme, "eta").await;
+    db.grant(
+        eta.id,
+        pro.id,
+        at(100 * DAY),
+        None,
+        VersionRule::WhileActive,
+        "manual",
+    )
+    .await
+    .expect("future grant");
+
+    // The other seller: must not show in acme's figures.
+    let theirs = product(db, &globex, "suite", &[npm("@globex/suite")]).await;
+    let their_plan = plan(db, &globex, &theirs, "team", SeatMode::PerQuantity).await;
+    let initech = org(db, &globex, "initech").await;
+    subscribe(
+        db,
+        &globex,
+        &initech,
+        Sub {
+            id: "sub_a",
+            plan: &their_plan,
+            status: "active",
+            quantity: 10,
+            ends_at: None,
+            price: Some((5000, "usd", "month")),
+        },
+    )
+    .await;
+    seat(db, &initech, "i1@initech.test").await;
+
+    let figures = db.seller_figures(acme.id, now).await.expect("figures");
+    assert_eq!(figures.active_orgs, 5, "alpha, beta, gamma, epsilon, zeta");
+    assert_eq!(
+        figures.paid_seats,
+        3 + 2 + 4,
+        "caps of alpha, gamma, zeta; delta's is 0"
+    );
+    assert_eq!(figures.used_seats, 2 + 1 + 1, "alpha, beta, delta");
+    assert_eq!(figures.unlimited_orgs, 2, "beta, epsilon");
+    assert_eq!(
+        figures.mrr,
+        [("eur".to_owned(), 6067), ("usd".to_owned(), 3000 + 1000)]
+    );
+
+    let figures = db.seller_figures(globex.id, now).await.expect("figures");
+    assert_eq!(
+        (
+            figures.active_orgs,
+            figures.paid_seats,
+            figures.used_seats,
+            figures.unlimited_orgs
+        ),
+        (1, 10, 1, 0)
+    );
+    assert_eq!(figures.mrr, [("usd".to_owned(), 50_000)]);
+
+    let nobody = seller(db, "nobody").await;
+    let figures = db.seller_figures(nobody.id, now).await.expect("figures");
+    assert_eq!(
+        (
+            figures.active_orgs,
+            figures.paid_seats,
+            figures.used_seats,
+            figures.unlimited_orgs
+        ),
+        (0, 0, 0, 0)
+    );
+    assert!(figures.mrr.is_empty());
+}
+
+pub async fn downloads_per_day_are_zero_filled_utc_days(db: &Db) {
+    let acme = seller(db, "acme").await;
+    let globex = seller(db, "globex").await;
+    let alpha = org(db, &acme, "alpha").await;
+    let beta = org(db, &acme, "beta").await;
+    let initech = org(db, &globex, "initech").await;
+    let ui = release(&acme, "@acme/ui", "1.0.0").publish(db, at(0)).await;
+    let theirs = release(&globex, "@globex/x", "1.0.0")
+        .publish(db, at(0))
+        .await;
+    // 2026-10-01 03:00 UTC; 7 days: 2026-09-25 ..= 2026-10-01.
+    let today = midnight() + 10 * DAY;
+    let now = Timestamp(today + 3 * HOUR);
+    let first = today - 6 * DAY;
+    record(
+        db,
+        [
+            // The last millisecond before the window, and its first one.
+            download(&ui, &alpha, "tg_a", Timestamp(first - 1)),
+            download(&ui, &alpha, "tg_a", Timestamp(first)),
+            download(&ui, &alpha, "tg_a", Timestamp(today - 3 * DAY + HOUR)),
+            download(&ui, &beta, "tg_b", Timestamp(today - 2 * DAY - 1)),
+            download(&ui, &alpha, "tg_a", Timestamp(today + HOUR)),
+            own_download(&ui, Timestamp(today + 2 * HOUR)),
+            download(&theirs, &initech, "tg_i", Timestamp(today + HOUR)),
+            download(&theirs, &initech, "tg_i", Timestamp(first)),
+        ],
+    )
+    .await;
+
+    let days = |counts: [i64; 7]| -> Vec<(String, i64)> {
+        [
+            "2026-09-25",
+            "2026-09-26",
+            "2026-09-27",
+            "2026-09-28",
+            "2026-09-29",
+            "2026-09-30",
+            "2026-10-01",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .zip(counts)
+        .collect()
+    };
+    let all = db
+        .downloads_per_day(acme.id, None, 7, now)
+        .await
+        .expect("per day");
+    assert_eq!(all, days([1, 0, 0, 2, 0, 0, 2]));
+    let by_alpha = db
+        .downloads_per_day(acme.id, Some(alpha.id), 7, now)
+        .await
+        .expect("per day");
+    assert_eq!(by_alpha, days([1, 0, 0, 1, 0, 0, 1]));
+    let by_beta = db
+        .downloads_per_day(acme.id, Some(beta.id), 7, now)
+        .await
+        .expect("per day");
+    assert_eq!(by_beta, days([0, 0, 0, 1, 0, 0, 0]));
+    // Another seller's org: nothing of acme's, nothing of its own through acme.
+    let crossed = db
+        .downloads_per_day(acme.id, Some(initech.id), 7, now)
+        .await
+        .expect("per day");
+    assert_eq!(crossed, days([0; 7]));
+    let theirs = db
+        .downloads_per_day(globex.id, None, 7, now)
+        .await
+        .expect("per day");
+    assert_eq!(theirs, days([1, 0, 0, 0, 0, 0, 1]));
+
+    assert_eq!(
+        db.downloads_per_day(acme.id, None, 1, now)
+            .await
+            .expect("one day"),
+        [("2026-10-01".to_owned(), 2)]
+    );
+    assert!(
+        db.downloads_per_day(acme.id, None, 0, now)
+            .await
+            .expect("no days")
+            .is_empty()
+    );
+    let month = db
+        .downloads_per_day(acme.id, None, 30, now)
+        .await
+        .expect("30 days");
+    assert_eq!(month.len(), 30);
+    assert_eq!(month[0].0, "2026-09-02");
+    assert_eq!(month.iter().map(|(_, n)| n).sum::<i64>(), 6);
+}
+
+pub async fn customers_show_plan_seats_state_and_recent_use(db: &Db) {
+    let acme = seller(db, "acme").await;
+    let globex = seller(db, "globex").await;
+    let pro = product(db, &acme, "pro", &[npm("@acme/ui")]).await;
+    let basic = plan(db, &acme, &pro, "basic", SeatMode::PerQuantity).await;
+    let team = plan(db, &acme, &pro, "team", SeatMode::PerQuantity).await;
+    let now = at(60 * DAY);
+
+    // Two subscriptions: the newer one is shown.
+    let alpha = org(db, &acme, "alpha").await;
+    subscribe(
+        db,
+        &acme,
+        &alpha,
+        Sub {
+            id: "sub_old",
+            plan: &basic,
+            status: "canceled",
+            quantity: 1,
+            ends_at: Some(at(DAY)),
+            price: None,
+        },
+    )
+    .await;
+    subscribe(
+        db,
+        &acme,
+        &alpha,
+        Sub {
+            id: "sub_new",
+            plan: &team,
+            status: "active",
+            quantity: 3,
+            ends_at: None,
+            price: None,
+        },
+    )
+    .await;
+    seat(db, &alpha, "a1@alpha.test").await;
+    seat(db, &alpha, "a2@alpha.test").await;
+    let beta = org(db, &acme, "beta").await;
+    grant(db, &beta, &pro).await;
+    let gamma = org(db, &acme, "gamma").await;
+
+    let ui1 = release(&acme, "@acme/ui", "1.0.0").publish(db, at(0)).await;
+    let ui2 = release(&acme, "@acme/ui", "2.0.0").publish(db, at(1)).await;
+    let core = release(&acme, "core", "0.1.0")
+        .ecosystem(Ecosystem::Cargo)
+        .publish(db, at(2))
+        .await;
+    let before = |days: i64| Timestamp(now.0 - days * DAY);
+    record(
+        db,
+        [
+            download(&ui1, &alpha, "tg_a", before(1)),
+            download(&ui1, &alpha, "tg_a", before(2)),
+            download(&ui2, &alpha, "tg_a", before(5)),
+            download(&core, &alpha, "tg_a", before(3)),
+            download(&core, &alpha, "tg_a", before(40)),
+            download(&ui2, &beta, "tg_b", before(45)),
+            own_download(&ui1, before(1)),
+        ],
+    )
+    .await;
+    // Globex: an org and downloads that acme must never see.
+    let initech = org(db, &globex, "initech").await;
+    let theirs = release(&globex, "@acme/ui", "9.0.0")
+        .publish(db, at(0))
+        .await;
+    record(db, [download(&theirs, &initech, "tg_i", before(1))]).await;
+
+    // `customers` reads everything in two queries (orgs with their per-org figures, then
+    // the last 30 days' downloads grouped by org), however many orgs there are.
+    let customers = db.customers(acme.id, now).await.expect("customers");
+    let slugs: Vec<&str> = customers.iter().map(|c| c.org.slug.as_str()).collect();
+    assert_eq!(slugs, ["alpha", "beta", "gamma"]);
+
+    let a = &customers[0];
+    assert_eq!(a.org.id, alpha.id);
+    assert_eq!(a.org.seller_id, acme.id);
+    assert_eq!(a.org.name, "alpha GmbH");
+    assert_eq!(
+        (a.plan.as_deref(), a.status.as_deref()),
+        (Some("team"), Some("active"))
+    );
+    assert_eq!((a.seats_used, a.seats_paid, a.live), (2, Some(3), true));
+    assert_eq!(
+        a.versions_in_use,
+        ["@acme/ui@1.0.0", "@acme/ui@2.0.0", "core@0.1.0"]
+    );
+    assert_eq!(a.last_download, Some(before(1)));
+    assert_eq!(a.downloads_30d, 4);
+
+    let b = &customers[1];
+    assert_eq!((b.plan.as_deref(), b.status.as_deref()), (None, None));
+    assert_eq!((b.seats_used, b.seats_paid, b.live), (0, None, true));
+    assert!(b.versions_in_use.is_empty(), "{:?}", b.versions_in_use);
+    assert_eq!(b.last_download, Some(before(45)));
+    assert_eq!(b.downloads_30d, 0);
+
+    let c = &customers[2];
+    assert_eq!(c.org.id, gamma.id);
+    assert_eq!((c.plan.as_deref(), c.live, c.seats_used), (None, false, 0));
+    assert!(c.versions_in_use.is_empty());
+    assert_eq!((c.last_download, c.downloads_30d), (None, 0));
+
+    let theirs = db.customers(globex.id, now).await.expect("customers");
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].org.id, initech.id);
+    assert_eq!(theirs[0].versions_in_use, ["@acme/ui@9.0.0"]);
+    assert_eq!(theirs[0].downloads_30d, 1);
+}
+
+fn summary(rows: &[AuditRow]) -> Vec<(i64, &str, &str)> {
+    rows.iter()
+        .map(|r| (r.at.0 - at(0).0, r.package.as_str(), r.version.as_str()))
+        .collect()
+}
+
+pub async fn download_audit_filters_pages_and_isolates_sellers(db: &Db) {
+    let acme = seller(db, "acme").await;
+    let globex = seller(db, "globex").await;
+    let alpha = org(db, &acme, "alpha").await;
+    let bob = seat(db, &alpha, "bob@alpha.test").await;
+    let beta = org(db, &acme, "beta").await;
+    let initech = org(db, &globex, "initech").await;
+    let ui1 = release(&acme, "@acme/ui", "1.0.0").publish(db, at(0)).await;
+    let ui2 = release(&acme, "@acme/ui", "2.0.0").publish(db, at(1)).await;
+    let core = release(&acme, "core", "0.1.0")
+        .ecosystem(Ecosystem::Cargo)
+        .publish(db, at(2))
+        .await;
+    // The same name and version, sold by another seller.
+    let theirs = release(&globex, "@acme/ui", "1.0.0")
+        .publish(db, at(3))
+        .await;
+
+    let mut by_bob = download(&ui2, &alpha, "tg_bob", at(200));
+    by_bob.seat_id = Some(bob.id);
+    by_bob.client_ip = None;
+    record(
+        db,
+        [
+            download(&ui1, &alpha, "tg_alpha", at(100)),
+            download(&theirs, &initech, "tg_initech", at(150)),
+            by_bob,
+            download(&core, &beta, "tg_beta", at(300)),
+            download(&ui1, &beta, "tg_beta", at(400)),
+            own_download(&ui2, at(500)),
+        ],
+    )
+    .await;
+
+    let audit = |filter: AuditFilter| async move {
+        db.download_audit(acme.id, &filter).await.expect("audit")
+    };
+    let all = audit(AuditFilter::default()).await;
+    assert_eq!(
+        summary(&all),
+        [
+            (500, "@acme/ui", "2.0.0"),
+            (400, "@acme/ui", "1.0.0"),
+            (300, "core", "0.1.0"),
+            (200, "@acme/ui", "2.0.0"),
+            (100, "@acme/ui", "1.0.0"),
+        ]
+    );
+    assert!(all.windows(2).all(|w| w[0].id > w[1].id), "id DESC");
+    let bobs = &all[3];
+    assert_eq!(bobs.ecosystem, "npm");
+    assert_eq!(
+        (
+            bobs.org.as_deref(),
+            bobs.seat.as_deref(),
+            bobs.token_id.as_str()
+        ),
+        (Some("alpha"), Some("bob@alpha.test"), "tg_bob")
+    );
+    assert_eq!(bobs.client_ip, None);
+    assert_eq!(all[2].ecosystem, "cargo");
+    assert_eq!(
+        (all[2].org.as_deref(), all[2].seat.as_deref()),
+        (Some("beta"), None)
+    );
+    assert_eq!(all[2].client_ip.as_deref(), Some("192.0.2.7"));
+    assert_eq!(
+        (all[0].org.as_deref(), all[0].token_id.as_str()),
+        (None, "tg_publish")
+    );
+
+    let by_org = audit(AuditFilter {
+        org: Some(alpha.id),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        summary(&by_org),
+        [(200, "@acme/ui", "2.0.0"), (100, "@acme/ui", "1.0.0")]
+    );
+    let by_package = audit(AuditFilter {
+        package: Some("@acme/ui".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        summary(&by_package).iter().map(|s| s.0).collect::<Vec<_>>(),
+        [500, 400, 200, 100],
+        "never globex's @acme/ui"
+    );
+    let by_version = audit(AuditFilter {
+        package: Some("@acme/ui".into()),
+        version: Some("1.0.0".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        summary(&by_version),
+        [(400, "@acme/ui", "1.0.0"), (100, "@acme/ui", "1.0.0")]
+    );
+    let window = audit(AuditFilter {
+        from: Some(at(200)),
+        to: Some(at(400)),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        summary(&window),
+        [(300, "core", "0.1.0"), (200, "@acme/ui", "2.0.0")]
+    );
+    let combined = audit(AuditFilter {
+        org: Some(beta.id),
+        package: Some("core".into()),
+        from: Some(at(0)),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(summary(&combined), [(300, "core", "0.1.0")]);
+
+    // Paging by id: pages of two, then an empty page.
+    let page = |before: Option<i64>| AuditFilter {
+        before,
+        limit: 2,
+        ..Default::default()
+    };
+    let first = audit(page(None)).await;
+    assert_eq!(
+        first.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [all[0].id, all[1].id]
+    );
+    let second = audit(page(first.last().map(|r| r.id))).await;
+    assert_eq!(
+        second.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [all[2].id, all[3].id]
+    );
+    let third = audit(page(second.last().map(|r| r.id))).await;
+    assert_eq!(third.iter().map(|r| r.id).collect::<Vec<_>>(), [all[4].id]);
+    assert!(audit(page(Some(all[4].id))).await.is_empty());
+
+    // Another seller's org as a filter finds nothing; that seller sees only its own event.
+    assert!(
+        audit(AuditFilter {
+            org: Some(initech.id),
+            ..Default::default()
+        })
+        .await
+        .is_empty()
+    );
+    let globex_audit = db
+        .download_audit(
+            globex.id,
+            &AuditFilter {
+                org: Some(alpha.id),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("audit");
+    assert!(globex_audit.is_empty());
+    let globex_audit = db
+        .download_audit(globex.id, &AuditFilter::default())
+        .await
+        .expect("audit");
+    assert_eq!(summary(&globex_audit), [(150, "@acme/ui", "1.0.0")]);
+    assert_eq!(globex_audit[0].org.as_deref(), Some("initech"));
+}
+
+pub async fn package_summaries_count_live_releases_and_recent_downloads(db: &Db) {
+    let acme = seller(db, "acme").await;
+    let globex = seller(db, "globex").await;
+    let alpha = org(db, &acme, "alpha").await;
+    let initech = org(db, &globex, "initech").await;
+    product(db, &acme, "pro", &[npm("@acme/empty")]).await;
+    let now = at(40 * DAY);
+
+    let ui1 = release(&acme, "@acme/ui", "1.0.0")
+        .publish(db, at(100))
+        .await;
+    let ui2 = release(&acme, "@acme/ui", "2.0.0")
+        .publish(db, at(200))
+        .await;
+    release(&acme, "@acme/ui", "2.1.0")
+        .publish(db, at(300))
+        .await;
+    let core = release(&acme, "core", "0.1.0")
+        .ecosystem(Ecosystem::Cargo)
+        .publish(db, at(50))
+        .await;
+    let ui = package_id(db, &acme, &npm("@acme/ui")).await;
+    db.revert_release(ui, "2.1.0", at(250), at(350))
+        .await
+        .expect("revert");
+    db.set_yanked(ui, "1.0.0", true).await.expect("yank");
+    let theirs = release(&globex, "@acme/ui", "5.0.0")
+        .publish(db, at(400))
+        .await;
+
+    let before = |days: i64| Timestamp(now.0 - days * DAY);
+    record(
+        db,
+        [
+            download(&ui2, &alpha, "tg_a", before(1)),
+            download(&ui2, &alpha, "tg_a", before(2)),
+            download(&ui1, &alpha, "tg_a", before(31)),
+            download(&core, &alpha, "tg_a", before(2)),
+            download(&theirs, &initech, "tg_i", before(1)),
+        ],
+    )
+    .await;
+
+    let summaries = db.package_summaries(acme.id, now).await.expect("summaries");
+    let rows: Vec<_> = summaries
+        .iter()
+        .map(|s| {
+            (
+                s.ecosystem.as_str(),
+                s.name.as_str(),
+                s.releases,
+                s.latest.as_deref(),
+                s.last_published.map(|t| t.0 - at(0).0),
+                s.downloads_30d,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("cargo", "core", 1, Some("0.1.0"), Some(50), 1),
+            ("npm", "@acme/empty", 0, None, None, 0),
+            // 2.1.0 was reverted; the yanked 1.0.0 still counts.
+            ("npm", "@acme/ui", 2, Some("2.0.0"), Some(200), 2),
+        ]
+    );
+    assert_eq!(summaries[2].id, ui);
+
+    let theirs = db
+        .package_summaries(globex.id, now)
+        .await
+        .expect("summaries");
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(
+        (
+            theirs[0].releases,
+            theirs[0].latest.as_deref(),
+            theirs[0].downloads_30d
+        ),
+        (1, Some("5.0.0"), 1)
+    );
+}
+
+pub async fn recent_releases_are_live_newest_first(db: &Db) {
+    let acme = seller(db, "acme").await;
+    let globex = seller(db, "globex").await;
+    release(&acme, "@acme/ui", "1.0.0")
+        .publish(db, at(100))
+        .await;
+    release(&acme, "@acme/ui", "2.0.0")
+        .publish(db, at(200))
+        .await;
+    release(&acme, "core", "0.1.0")
+        .ecosystem(Ecosystem::Cargo)
+        .publish(db, at(300))
+        .await;
+    release(&acme, "@acme/ui", "3.0.0")
+        .publish(db, at(400))
+        .await;
+    release(&globex, "@globex/x", "1.0.0")
+        .publish(db, at(500))
+        .await;
+    let ui = package_id(db, &acme, &npm("@acme/ui")).await;
+    let core = package_id(db, &acme, &cargo("core")).await;
+    let why = Retirement {
+        reason: "security".into(),
+        message: "use 2.0.1".into(),
+    };
+    db.set_retired(ui, "2.0.0", Some(&why))
+        .await
+        .expect("retire");
+    db.set_yanked(core, "0.1.0", true).await.expect("yank");
+    db.revert_release(ui, "3.0.0", at(0), at(450))
+        .await
+        .expect("revert");
+
+    let recent = db.recent_releases(acme.id, 10).await.expect("recent");
+    let rows: Vec<_> = recent
+        .iter()
+        .map(|r| {
+            (
+                r.ecosystem.as_str(),
+                r.package.as_str(),
+                r.version.as_str(),
+                r.published_at.0 - at(0).0,
+                r.yanked,
+                r.retired,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("cargo", "core", "0.1.0", 300, true, false),
+            ("npm", "@acme/ui", "2.0.0", 200, false, true),
+            ("npm", "@acme/ui", "1.0.0", 100, false, false),
+        ]
+    );
+    let two = db.recent_releases(acme.id, 2).await.expect("recent");
+    assert_eq!(
+        two.iter().map(|r| r.version.as_str()).collect::<Vec<_>>(),
+        ["0.1.0", "2.0.0"]
+    );
+    let theirs = db.recent_releases(globex.id, 10).await.expect("recent");
+    assert_eq!(
+        theirs
+            .iter()
+            .map(|r| r.package.as_str())
+            .collect::<Vec<_>>(),
+        ["@globex/x"]
+    );
+}
+
+pub async fn live_update_lookups_follow_sellers_and_new_downloads(db: &Db) {
+    let acme = seller(db, "acme").await;
+    let globex = seller(db, "globex").await;
+    let alpha = org(db, &acme, "alpha").await;
+    let beta = org(db, &acme, "beta").await;
+    let initech = org(db, &globex, "initech").await;
+    seat(db, &alpha, "a1@alpha.test").await;
+    seat(db, &alpha, "a2@alpha.test").await;
+    seat(db, &alpha, "a3@alpha.test").await;
+    db.revoke_seat(alpha.id, "a2@alpha.test", at(1))
+        .await
+        .expect("revoke");
+    assert_eq!(db.org_seats_used(alpha.id).await.expect("seats"), 2);
+    assert_eq!(db.org_seats_used(beta.id).await.expect("seats"), 0);
+
+    let ui = release(&acme, "@acme/ui", "1.0.0").publish(db, at(0)).await;
+    let x = release(&globex, "@globex/x", "1.0.0")
+        .publish(db, at(0))
+        .await;
+    let ui_id = package_id(db, &acme, &npm("@acme/ui")).await;
+    let x_id = package_id(db, &globex, &npm("@globex/x")).await;
+    assert_eq!(
+        db.package_seller(ui_id).await.expect("seller"),
+        Some(acme.id)
+    );
+    assert_eq!(
+        db.package_seller(x_id).await.expect("seller"),
+        Some(globex.id)
+    );
+    assert_eq!(
+        db.package_seller(PackageId(999_999)).await.expect("seller"),
+        None
+    );
+    assert_eq!(
+        db.org_seller(alpha.id).await.expect("seller"),
+        Some(acme.id)
+    );
+    assert_eq!(
+        db.org_seller(initech.id).await.expect("seller"),
+        Some(globex.id)
+    );
+    assert_eq!(db.org_seller(OrgId(999_999)).await.expect("seller"), None);
+
+    assert_eq!(db.download_watermark().await.expect("watermark"), 0);
+    assert!(
+        db.download_activity_since(0)
+            .await
+            .expect("activity")
+            .is_empty()
+    );
+    record(
+        db,
+        [
+            download(&ui, &alpha, "tg_a", at(10)),
+            download(&ui, &alpha, "tg_a", at(11)),
+            own_download(&ui, at(12)),
+            download(&x, &initech, "tg_i", at(13)),
+        ],
+    )
+    .await;
+    let mark = db.download_watermark().await.expect("watermark");
+    assert!(mark > 0);
+    assert_eq!(
+        db.download_activity_since(0).await.expect("activity"),
+        [
+            (acme.id, None),
+            (acme.id, Some(alpha.id)),
+            (globex.id, Some(initech.id)),
+        ]
+    );
+    assert!(
+        db.download_activity_since(mark)
+            .await
+            .expect("activity")
+            .is_empty()
+    );
+
+    record(db, [download(&ui, &beta, "tg_b", at(20))]).await;
+    let next = db.download_watermark().await.expect("watermark");
+    assert!(next > mark);
+    assert_eq!(
+        db.download_activity_since(mark).await.expect("activity"),
+        [(acme.id, Some(beta.id))]
+    );
+    assert!(
+        db.download_activity_since(next)
+            .await
+            .expect("activity")
+            .is_empty()
+    );
+}
