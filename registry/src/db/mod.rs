@@ -10,6 +10,7 @@ mod accounts;
 mod billing;
 mod dashboard;
 mod keys;
+mod org_pages;
 mod releases;
 mod tokens;
 mod web;
@@ -19,6 +20,7 @@ pub use dashboard::{
     AuditFilter, AuditRow, Customer, PackageSummary, RecentRelease, SellerFigures,
 };
 pub use keys::StoredKey;
+pub use org_pages::{OrgSubscription, OrgToken};
 pub use web::{Link, LinkPurpose, NewLink, UsedLink};
 
 use std::time::Duration;
