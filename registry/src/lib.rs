@@ -13,6 +13,7 @@ pub mod ids;
 pub mod metrics;
 pub mod registry;
 pub mod secret;
+pub mod sign_in;
 pub mod store;
 pub mod time;
 pub mod token;
