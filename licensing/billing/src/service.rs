@@ -653,6 +653,9 @@ pub fn state_of(
         starts_at: Timestamp(window.starts_at),
         ends_at: window.ends_at.map(Timestamp),
         warning: window.warning,
+        unit_amount: sub.price.unit_amount,
+        currency: sub.price.currency.clone(),
+        price_interval: sub.price.interval.map(|i| i.as_str().to_owned()),
     }
 }
 

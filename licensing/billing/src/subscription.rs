@@ -6,7 +6,20 @@
 //! [`Subscription::from_json`] reads both the shape localstripe sends (API 2017-08-15: top-level
 //! `plan`, `quantity` and `current_period_end`, items carrying `plan`) and the current one (2025+:
 //! items carrying `price` and their own `current_period_end`, no top-level `plan`/`quantity`). It
-//! reads only what the policy needs, so a field Stripe adds later can't break it.
+//! reads only what the policy (and the dashboard's MRR) needs, so a field Stripe adds later can't
+//! break it.
+//!
+//! # Price
+//!
+//! [`Subscription::price`] is the price of the first item (`items[0].price`, else
+//! `items[0].plan`; without items the top-level `plan`): `unit_amount` (a plan's `amount`),
+//! `currency` (else the subscription's own `currency`) and `recurring.interval` (a plan's
+//! `interval`). An `interval_count` above 1 is folded into the amount, rounded to the nearest
+//! minor unit, so the amount is always per ONE interval: 3000 every 3 months is 1000 a `month`.
+//! Every part is optional and never an error: a price that is not expanded (a bare id), a tiered
+//! price (no `unit_amount`), a negative or non-integer amount or an interval we don't know gives
+//! `None` for that part. Other items' prices are not read (a subscription with add-ons reports
+//! its first item's price only).
 //!
 //! # Policy
 //!
@@ -87,6 +100,97 @@ impl FromStr for Status {
     }
 }
 
+/// A recurring price's billing interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interval {
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+impl Interval {
+    /// Every interval.
+    pub const ALL: [Interval; 4] = [
+        Interval::Day,
+        Interval::Week,
+        Interval::Month,
+        Interval::Year,
+    ];
+
+    /// Stripe's spelling (`day`, `week`, `month`, `year`), also what `subscriptions.price_interval`
+    /// stores.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interval::Day => "day",
+            Interval::Week => "week",
+            Interval::Month => "month",
+            Interval::Year => "year",
+        }
+    }
+
+    /// Stripe's spelling back; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Interval> {
+        Interval::ALL.into_iter().find(|i| i.as_str() == s)
+    }
+}
+
+/// What one seat costs, as far as Stripe told us (see the module documentation, "Price"). All
+/// parts are optional; `Price::default()` is "unknown".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Price {
+    /// Minor units (e.g. cents) per seat per ONE `interval` (an `interval_count` is folded in).
+    pub unit_amount: Option<i64>,
+    /// Lower-case ISO 4217 code as Stripe sends it, e.g. `usd`.
+    pub currency: Option<String>,
+    pub interval: Option<Interval>,
+}
+
+impl Price {
+    /// Reads a Price (`unit_amount`, `currency`, `recurring.{interval,interval_count}`) or a legacy
+    /// Plan (`amount`, `currency`, `interval`, `interval_count`) object; anything else (a bare id,
+    /// null) is an unknown price.
+    fn from_json(v: &Value) -> Price {
+        if !v.is_object() {
+            return Price::default();
+        }
+        let recurring = v.get("recurring").filter(|r| r.is_object());
+        let field = |key: &str| {
+            recurring
+                .and_then(|r| r.get(key))
+                .filter(|x| !x.is_null())
+                .or_else(|| v.get(key))
+        };
+        let amount = match v.get("unit_amount").filter(|x| !x.is_null()) {
+            Some(a) => a.as_u64(),
+            None => v.get("amount").and_then(Value::as_u64),
+        };
+        let count = field("interval_count")
+            .and_then(Value::as_u64)
+            .filter(|&c| c > 0)
+            .unwrap_or(1);
+        // Per one interval, to the nearest minor unit (halves up).
+        let unit_amount = amount
+            .map(|a| a / count + u64::from(a % count >= count.div_ceil(2)))
+            .and_then(|a| i64::try_from(a).ok());
+        Price {
+            unit_amount,
+            currency: currency(v.get("currency")),
+            interval: field("interval")
+                .and_then(Value::as_str)
+                .and_then(Interval::parse),
+        }
+    }
+}
+
+/// A non-empty currency code, lower-cased.
+fn currency(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_ascii_lowercase)
+}
+
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -120,6 +224,8 @@ pub struct Subscription {
     pub ended_at: Option<i64>,
     /// The seller's (and our Checkout's) metadata; non-string values kept as their JSON text.
     pub metadata: BTreeMap<String, String>,
+    /// The first item's price per seat and interval (see the module documentation, "Price").
+    pub price: Price,
 }
 
 impl Subscription {
@@ -175,6 +281,18 @@ impl Subscription {
                 item_period_end = Some(item_period_end.map_or(end, |e| e.max(end)));
             }
         }
+        let mut price = match items.first() {
+            Some(item) => match item.get("price").filter(|p| p.is_object()) {
+                Some(p) => Price::from_json(p),
+                None => item
+                    .get("plan")
+                    .map_or_else(Price::default, Price::from_json),
+            },
+            None => v.get("plan").map_or_else(Price::default, Price::from_json),
+        };
+        if price.currency.is_none() {
+            price.currency = currency(v.get("currency"));
+        }
         if prices.is_empty()
             && let Some(plan) = object_id(v.get("plan"))
         {
@@ -227,6 +345,7 @@ impl Subscription {
             canceled_at: optional_time(v, "canceled_at", "the subscription's")?,
             ended_at: optional_time(v, "ended_at", "the subscription's")?,
             metadata,
+            price,
         })
     }
 }

@@ -36,6 +36,14 @@ pub struct SubscriptionState {
     pub ends_at: Option<Timestamp>,
     /// Shown by clients while the entitlement is live (grace period).
     pub warning: Option<String>,
+    /// The price per seat, in minor units (cents) per ONE `price_interval` (an interval count
+    /// such as "every 3 months" is already divided out), for MRR. `None` if Stripe didn't say
+    /// (tiered prices, an unexpanded price).
+    pub unit_amount: Option<i64>,
+    /// The price's currency, lower-case ISO 4217 (`usd`).
+    pub currency: Option<String>,
+    /// `day`, `week`, `month` or `year`; `None` if unknown.
+    pub price_interval: Option<String>,
 }
 
 /// A subscription row: the state above plus the org it belongs to.
@@ -49,6 +57,10 @@ pub struct SubscriptionRecord {
     pub status: String,
     pub quantity: i64,
     pub first_failed_at: Option<i64>,
+    /// The price as last reported (see [`SubscriptionState`]).
+    pub unit_amount: Option<i64>,
+    pub currency: Option<String>,
+    pub price_interval: Option<String>,
 }
 
 /// What a checkout created: the org (new or matched by customer), its admin seat, and whether
@@ -98,7 +110,8 @@ const PLAN_SELECT: &str =
      FROM plans pl JOIN products p ON p.id = pl.product_id";
 
 const SUBSCRIPTION_COLUMNS: &str =
-    "stripe_id, customer_id, org_id, plan_id, entitlement_id, status, quantity, first_failed_at";
+    "stripe_id, customer_id, org_id, plan_id, entitlement_id, status,
+     quantity, first_failed_at, unit_amount, currency, price_interval";
 
 impl Db {
     pub async fn set_stripe_connection(
@@ -464,11 +477,14 @@ async fn upsert_subscription(
     };
     sqlx::query(
         "INSERT INTO subscriptions (seller_id, stripe_id, customer_id, org_id, plan_id, entitlement_id,
-                                    status, quantity, first_failed_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                                    status, quantity, first_failed_at, updated_at,
+                                    unit_amount, currency, price_interval)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT (seller_id, stripe_id) DO UPDATE SET status = excluded.status,
            quantity = excluded.quantity, first_failed_at = excluded.first_failed_at,
-           plan_id = excluded.plan_id, updated_at = excluded.updated_at",
+           plan_id = excluded.plan_id, updated_at = excluded.updated_at,
+           unit_amount = excluded.unit_amount, currency = excluded.currency,
+           price_interval = excluded.price_interval",
     )
     .bind(seller.0)
     .bind(&state.stripe_id)
@@ -480,6 +496,9 @@ async fn upsert_subscription(
     .bind(state.quantity)
     .bind(state.first_failed_at.map(|t| t.0))
     .bind(now)
+    .bind(state.unit_amount)
+    .bind(&state.currency)
+    .bind(&state.price_interval)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -36,6 +36,9 @@ fn state(plan: &Plan, quantity: i64, ends_at: Option<i64>) -> SubscriptionState 
         starts_at: at(0),
         ends_at: ends_at.map(at),
         warning: None,
+        unit_amount: Some(1500),
+        currency: Some("usd".into()),
+        price_interval: Some("month".into()),
     }
 }
 
@@ -136,6 +139,14 @@ pub async fn a_subscription_drives_one_entitlement_and_the_seat_cap(db: &Db) {
         .expect("read")
         .expect("stored");
     assert_eq!(record.quantity, 3);
+    assert_eq!(
+        (
+            record.unit_amount,
+            record.currency.as_deref(),
+            record.price_interval.as_deref()
+        ),
+        (Some(1500), Some("usd"), Some("month"))
+    );
 
     for email in ["a@b.example", "b@b.example", "c@b.example"] {
         db.add_seat(buyer.id, email, "member")
@@ -164,6 +175,57 @@ pub async fn a_subscription_drives_one_entitlement_and_the_seat_cap(db: &Db) {
     db.add_seat(buyer.id, "d@b.example", "member")
         .await
         .expect("room now");
+    // The price is what Stripe reported last, unknown included.
+    let yearly = SubscriptionState {
+        unit_amount: Some(12_000),
+        currency: Some("eur".into()),
+        price_interval: Some("year".into()),
+        ..state(&p, 5, None)
+    };
+    db.apply_subscription(
+        acme.id,
+        Some(("evt_2b", "customer.subscription.updated")),
+        buyer.id,
+        &yearly,
+    )
+    .await
+    .expect("apply");
+    let record = db
+        .subscription(acme.id, "sub_1")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(
+        (
+            record.unit_amount,
+            record.currency.as_deref(),
+            record.price_interval.as_deref()
+        ),
+        (Some(12_000), Some("eur"), Some("year"))
+    );
+    let unknown = SubscriptionState {
+        unit_amount: None,
+        currency: None,
+        price_interval: None,
+        ..state(&p, 5, None)
+    };
+    db.apply_subscription(
+        acme.id,
+        Some(("evt_2c", "customer.subscription.updated")),
+        buyer.id,
+        &unknown,
+    )
+    .await
+    .expect("apply");
+    let record = db
+        .subscription(acme.id, "sub_1")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(
+        (record.unit_amount, record.currency, record.price_interval),
+        (None, None, None)
+    );
     db.apply_subscription(
         acme.id,
         Some(("evt_3", "customer.subscription.updated")),
@@ -237,6 +299,20 @@ pub async fn a_checkout_creates_the_org_admin_and_token_once(db: &Db) {
             .filter(|t| t.org_id == Some(done.org.id))
             .count(),
         1
+    );
+    let record = db
+        .subscription(acme.id, "sub_1")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(
+        (
+            record.unit_amount,
+            record.currency.as_deref(),
+            record.price_interval.as_deref()
+        ),
+        (Some(1500), Some("usd"), Some("month")),
+        "a checkout stores the price"
     );
     let again = db
         .complete_checkout(

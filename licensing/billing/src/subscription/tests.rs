@@ -74,11 +74,15 @@ fn current_2025() -> Value {
             "data": [
                 {"id": "si_1", "object": "subscription_item",
                  "current_period_start": T0, "current_period_end": T0 + 30 * DAY,
-                 "price": {"id": "price_1QxYabAbCdEfGhIj", "object": "price", "unit_amount": 1500},
+                 "price": {"id": "price_1QxYabAbCdEfGhIj", "object": "price", "unit_amount": 1500,
+                           "unit_amount_decimal": "1500", "currency": "usd",
+                           "recurring": {"interval": "month", "interval_count": 1,
+                                         "usage_type": "licensed"}},
                  "quantity": 5},
                 {"id": "si_2", "object": "subscription_item",
                  "current_period_start": T0, "current_period_end": T0 + 365 * DAY,
-                 "price": {"id": "price_addon", "object": "price"},
+                 "price": {"id": "price_addon", "object": "price", "unit_amount": 99000,
+                           "currency": "eur", "recurring": {"interval": "year"}},
                  "quantity": 2},
                 {"id": "si_3", "object": "subscription_item",
                  "current_period_start": T0, "current_period_end": T0 + 30 * DAY,
@@ -112,6 +116,11 @@ fn reads_the_2017_localstripe_shape() {
             canceled_at: None,
             ended_at: None,
             metadata: BTreeMap::new(),
+            price: Price {
+                unit_amount: Some(1500),
+                currency: Some("usd".into()),
+                interval: Some(Interval::Month),
+            },
         }
     );
 }
@@ -132,6 +141,153 @@ fn reads_the_current_shape() {
     );
     assert_eq!(s.metadata.get("seats").map(String::as_str), Some("5"));
     assert!(!s.metadata.contains_key("note"));
+    // The first item's price only, not the add-on's.
+    assert_eq!(
+        s.price,
+        Price {
+            unit_amount: Some(1500),
+            currency: Some("usd".into()),
+            interval: Some(Interval::Month),
+        }
+    );
+}
+
+/// `(unit_amount, currency, interval)` of a subscription's price, for compact checks.
+fn price_of(s: &Subscription) -> (Option<i64>, Option<&str>, Option<Interval>) {
+    (
+        s.price.unit_amount,
+        s.price.currency.as_deref(),
+        s.price.interval,
+    )
+}
+
+#[test]
+fn price_variations_in_the_2017_shape() {
+    let edit = |f: &dyn Fn(&mut Value)| {
+        let mut v = localstripe_2017();
+        f(&mut v);
+        Subscription::from_json(&v).expect("2017 shape")
+    };
+    let month = Some(Interval::Month);
+    // No items: the top-level plan.
+    let s = edit(&|v| {
+        v.as_object_mut().expect("obj").remove("items");
+        v["plan"]["amount"] = json!(2000);
+    });
+    assert_eq!(price_of(&s), (Some(2000), Some("usd"), month));
+    // Quarterly: per one month, to the nearest minor unit.
+    for (amount, count, per_month) in [(3000, 3, 1000), (500, 3, 167), (1000, 3, 333), (3, 2, 2)] {
+        let s = edit(&|v| {
+            v["items"]["data"][0]["plan"]["amount"] = json!(amount);
+            v["items"]["data"][0]["plan"]["interval_count"] = json!(count);
+        });
+        assert_eq!(
+            price_of(&s),
+            (Some(per_month), Some("usd"), month),
+            "{amount}/{count}"
+        );
+    }
+    // Yearly, upper-case currency.
+    let s = edit(&|v| {
+        v["items"]["data"][0]["plan"]["interval"] = json!("year");
+        v["items"]["data"][0]["plan"]["currency"] = json!("EUR");
+    });
+    assert_eq!(
+        price_of(&s),
+        (Some(1500), Some("eur"), Some(Interval::Year))
+    );
+    // Nothing we can read is an unknown part, never an error.
+    let s = edit(&|v| {
+        let plan = &mut v["items"]["data"][0]["plan"];
+        plan["amount"] = json!(-5);
+        plan["interval"] = json!("fortnight");
+        plan["interval_count"] = json!(0);
+        plan["currency"] = json!("");
+    });
+    assert_eq!(price_of(&s), (None, None, None));
+    let s = edit(&|v| {
+        let plan = v["items"]["data"][0]["plan"].as_object_mut().expect("obj");
+        plan.remove("amount");
+        plan.remove("currency");
+        plan.remove("interval");
+    });
+    assert_eq!(price_of(&s), (None, None, None));
+    // The item's plan as a bare id: unknown, even with a top-level plan.
+    let s = edit(&|v| v["items"]["data"][0]["plan"] = json!("plan_acme_pro"));
+    assert_eq!(s.prices, ["plan_acme_pro"]);
+    assert_eq!(price_of(&s), (None, None, None));
+}
+
+#[test]
+fn price_variations_in_the_current_shape() {
+    let edit = |f: &dyn Fn(&mut Value)| {
+        let mut v = current_2025();
+        f(&mut v);
+        Subscription::from_json(&v).expect("current shape")
+    };
+    // Every 6 months: per month.
+    let s = edit(&|v| {
+        v["items"]["data"][0]["price"]["unit_amount"] = json!(6000);
+        v["items"]["data"][0]["price"]["recurring"]["interval_count"] = json!(6);
+    });
+    assert_eq!(
+        price_of(&s),
+        (Some(1000), Some("usd"), Some(Interval::Month))
+    );
+    // Weekly and daily.
+    for interval in [Interval::Week, Interval::Day] {
+        let s = edit(&|v| {
+            v["items"]["data"][0]["price"]["recurring"]["interval"] = json!(interval.as_str());
+        });
+        assert_eq!(s.price.interval, Some(interval));
+    }
+    // No currency on the price: the subscription's.
+    let s = edit(&|v| {
+        v["items"]["data"][0]["price"]
+            .as_object_mut()
+            .expect("obj")
+            .remove("currency");
+        v["currency"] = json!("gbp");
+    });
+    assert_eq!(s.price.currency.as_deref(), Some("gbp"));
+    // A tiered price has no unit amount; a one-time price no interval.
+    let s = edit(&|v| {
+        let price = v["items"]["data"][0]["price"].as_object_mut().expect("obj");
+        price.insert("unit_amount".into(), Value::Null);
+        price.insert("billing_scheme".into(), json!("tiered"));
+        price.insert("recurring".into(), Value::Null);
+    });
+    assert_eq!(price_of(&s), (None, Some("usd"), None));
+    // A bare price id: the item's expanded plan, if any.
+    let s = edit(&|v| {
+        let item = &mut v["items"]["data"][0];
+        item["price"] = json!("price_1QxYabAbCdEfGhIj");
+        item["plan"] = json!({"id": "price_1QxYabAbCdEfGhIj", "object": "plan", "amount": 1200,
+                              "currency": "usd", "interval": "year", "interval_count": 1});
+    });
+    assert_eq!(s.prices[0], "price_1QxYabAbCdEfGhIj");
+    assert_eq!(
+        price_of(&s),
+        (Some(1200), Some("usd"), Some(Interval::Year))
+    );
+    // A bare price id and no plan: only the subscription's currency is known.
+    let s = edit(&|v| v["items"]["data"][0]["price"] = json!("price_1QxYabAbCdEfGhIj"));
+    assert_eq!(price_of(&s), (None, Some("usd"), None));
+    // No items at all (and no top-level plan): unknown.
+    let s = edit(&|v| {
+        v.as_object_mut().expect("obj").remove("items");
+        v.as_object_mut().expect("obj").remove("currency");
+    });
+    assert_eq!(s.price, Price::default());
+}
+
+#[test]
+fn interval_round_trips() {
+    for interval in Interval::ALL {
+        assert_eq!(Interval::parse(interval.as_str()), Some(interval));
+    }
+    assert_eq!(Interval::parse("Month"), None);
+    assert_eq!(Interval::parse(""), None);
 }
 
 #[test]
@@ -340,6 +496,7 @@ fn sub(status: Status) -> Subscription {
         canceled_at: None,
         ended_at: None,
         metadata: BTreeMap::new(),
+        price: Price::default(),
     }
 }
 
