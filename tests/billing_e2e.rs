@@ -299,6 +299,21 @@ fn a_localstripe_subscription_drives_access_seats_and_mail() {
     let orgs = server.cli_json(&["org", "list", "--seller", SELLER]);
     let org = orgs[0]["slug"].as_str().expect("an org").to_owned();
     assert_eq!(org, "globex");
+    // The mail's sign-in link opens the org's pages for the admin, once.
+    let link = welcome
+        .links()
+        .into_iter()
+        .find(|l| l.contains(&format!("/{SELLER}/login/tg_")))
+        .expect("the welcome mail has a sign-in link")
+        .to_owned();
+    let signed_in = request("GET", &link, &[], b"").expect("follow the sign-in link");
+    assert_eq!(signed_in.status, 303, "{signed_in:?}");
+    assert_eq!(
+        signed_in.header("location"),
+        Some(format!("/{SELLER}/org/{org}").as_str())
+    );
+    let again = request("GET", &link, &[], b"").expect("follow it again");
+    assert_eq!(again.status, 409, "a sign-in link works once: {again:?}");
     let run = npm_install(&server, &token);
     assert!(
         run.success,

@@ -445,6 +445,20 @@ impl Billing {
             token,
             self.hex_fingerprint(seller).await.as_deref(),
         );
+        // The admin's way into the org's pages (seats, tokens, billing); a mail without it is
+        // still worth sending.
+        let sign_in_link = tollgate_registry::sign_in::issue(
+            self.registry.db(),
+            &self.config.public_url,
+            tollgate_registry::db::LinkPurpose::Member,
+            seller,
+            Some(org),
+            to,
+            tollgate_registry::sign_in::PRINTED_SIGN_IN,
+        )
+        .await
+        .map_err(|e| tracing::error!(error = %e, "welcome mail: cannot make a sign-in link"))
+        .ok();
         let message = mail::purchase_welcome(&mail::Welcome {
             to: to.to_owned(),
             seller_name: seller.name.clone(),
@@ -452,8 +466,7 @@ impl Billing {
             org: org.name.clone(),
             seats: (plan.seats == SeatMode::PerQuantity)
                 .then(|| u32::try_from(state.quantity).unwrap_or(u32::MAX)),
-            // The org admin pages (and their sign-in links) are not built yet.
-            sign_in_link: None,
+            sign_in_link,
             token: token.to_owned(),
             setup,
             license_key,
