@@ -1,9 +1,66 @@
-//! (Being written.)
+//! `GET /{seller}/org/{org}/setup`: copy-paste client set-up for each ecosystem of the org's
+//! products, with the real URLs and `YOUR_TOKEN` where a token goes. Everyone in the org.
 
+use askama::Template;
 use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 
+use crate::auth::MemberUser;
+use crate::error::WebResult;
 use crate::state::Web;
+use crate::templates::{Chrome, html};
+
+/// What the set-up page shows where a token goes.
+const PLACEHOLDER: &str = "YOUR_TOKEN";
 
 pub fn routes() -> Router<Web> {
-    Router::new()
+    Router::new().route("/{seller}/org/{org}/setup", get(page))
+}
+
+/// One package manager's set-up.
+pub(super) struct Snippet {
+    pub title: String,
+    pub text: String,
+}
+
+/// The set-up of every ecosystem the org's products use, with `token` filled in.
+pub(super) async fn snippets(web: &Web, user: &MemberUser, token: &str) -> WebResult<Vec<Snippet>> {
+    let db = web.registry.db();
+    let packages = db.org_packages(user.org.id).await?;
+    let fingerprint = db
+        .seller_key(user.seller.id, tollgate_hex::signing::PURPOSE)
+        .await?
+        .and_then(|k| tollgate_hex::signing::fingerprint_of_pem(&k.public));
+    Ok(tollgate_billing::setup::snippets(
+        &web.config.public_url,
+        &user.seller.slug,
+        &packages,
+        token,
+        fingerprint.as_deref(),
+    )
+    .into_iter()
+    .map(|(title, text)| Snippet { title, text })
+    .collect())
+}
+
+#[derive(Template)]
+#[template(path = "org/setup.html")]
+struct SetupPage {
+    chrome: Chrome,
+    admin: bool,
+    placeholder: &'static str,
+    snippets: Vec<Snippet>,
+}
+
+async fn page(State(web): State<Web>, user: MemberUser) -> WebResult<Response> {
+    let snippets = snippets(&web, &user, PLACEHOLDER).await?;
+    Ok(html(&SetupPage {
+        chrome: Chrome::org(&user, "Client set-up", "setup"),
+        admin: user.is_admin(),
+        placeholder: PLACEHOLDER,
+        snippets,
+    })
+    .into_response())
 }

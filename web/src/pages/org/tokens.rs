@@ -1,9 +1,206 @@
-//! (Being written.)
+//! The org's tokens for CI (kind `org`, no seat), admins only: the list (never a secret),
+//! creating one (the secret is on the response page only, with the client set-up filled in) and
+//! revoking one (confirmation, then the POST; another org's token is not found).
 
+use askama::Template;
 use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use tollgate_registry::domain::{NewToken, TokenKind, TokenRecord};
+use tollgate_registry::ids::TokenId;
+use tollgate_registry::time::Timestamp;
+use tollgate_registry::token;
 
+use super::members::{Confirm, TokenLine, set_notice, take_notice};
+use super::setup::{Snippet, snippets};
+use crate::auth::MemberUser;
+use crate::error::{WebError, WebResult};
 use crate::state::Web;
+use crate::templates::{Chrome, format_time, html};
 
 pub fn routes() -> Router<Web> {
     Router::new()
+        .route("/{seller}/org/{org}/tokens", get(page).post(create))
+        .route(
+            "/{seller}/org/{org}/tokens/{token}/revoke",
+            get(confirm).post(revoke),
+        )
+}
+
+fn tokens_url(user: &MemberUser) -> String {
+    format!("/{}/org/{}/tokens", user.seller.slug, user.org.slug)
+}
+
+/// Only admins manage the org's shared tokens; a member is pointed to their own token.
+fn require_admin(user: &MemberUser) -> WebResult<()> {
+    if user.is_admin() {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden(format!(
+            "only an admin of {} manages its CI tokens; your own token is on the Seats page",
+            user.org.name
+        )))
+    }
+}
+
+/// Creates a token of `kind` for the org (a seat token: for the signed-in member's seat) and
+/// returns its secret, to be shown once.
+pub(super) async fn create_token(
+    web: &Web,
+    user: &MemberUser,
+    kind: TokenKind,
+) -> WebResult<String> {
+    let generated = token::generate();
+    web.registry
+        .db()
+        .create_token(&NewToken {
+            id: generated.id.clone(),
+            secret_hash: generated.secret_hash.clone(),
+            kind,
+            seller_id: user.seller.id,
+            org_id: Some(user.org.id),
+            seat_id: (kind == TokenKind::Seat).then_some(user.seat.id),
+            packages: Vec::new(),
+        })
+        .await?;
+    Ok(generated.secret)
+}
+
+#[derive(Template)]
+#[template(path = "org/token_created.html")]
+struct Created {
+    chrome: Chrome,
+    secret: String,
+    about: String,
+    snippets: Vec<Snippet>,
+    back: String,
+}
+
+/// The page that shows a new token's secret, once, with the client set-up that uses it. Not
+/// live: a refresh must not redraw it without the secret.
+pub(super) async fn created_page(
+    web: &Web,
+    user: &MemberUser,
+    title: &str,
+    nav: &'static str,
+    secret: &str,
+    about: String,
+    back: String,
+) -> WebResult<Response> {
+    let mut chrome = Chrome::org(user, title, nav);
+    chrome.live_url = None;
+    Ok(html(&Created {
+        chrome,
+        secret: secret.to_owned(),
+        about,
+        snippets: snippets(web, user, secret).await?,
+        back,
+    })
+    .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "org/tokens.html")]
+struct TokensPage {
+    chrome: Chrome,
+    notice: Option<String>,
+    tokens: Vec<TokenLine>,
+}
+
+/// `GET /{seller}/org/{org}/tokens`: the org's CI tokens.
+async fn page(State(web): State<Web>, user: MemberUser) -> WebResult<Response> {
+    require_admin(&user)?;
+    let tokens = web
+        .registry
+        .db()
+        .org_tokens(user.org.id)
+        .await?
+        .into_iter()
+        .filter(|t| t.kind == TokenKind::Org)
+        .map(|t| TokenLine {
+            id: t.id.0,
+            created: format_time(t.created_at),
+            revoked: t.revoked_at.map(format_time),
+        })
+        .collect();
+    Ok(html(&TokensPage {
+        chrome: Chrome::org(&user, "CI tokens", "tokens"),
+        notice: take_notice(&user.session).await?,
+        tokens,
+    })
+    .into_response())
+}
+
+/// `POST /{seller}/org/{org}/tokens`: a new CI token, its secret on the response only.
+async fn create(State(web): State<Web>, user: MemberUser) -> WebResult<Response> {
+    require_admin(&user)?;
+    let secret = create_token(&web, &user, TokenKind::Org).await?;
+    created_page(
+        &web,
+        &user,
+        "New CI token",
+        "tokens",
+        &secret,
+        format!(
+            "It belongs to {}, not to a person: it keeps working until an admin revokes it.",
+            user.org.name
+        ),
+        tokens_url(&user),
+    )
+    .await
+}
+
+/// The org's CI token `id`; any other token is not found.
+async fn org_token(web: &Web, user: &MemberUser, id: &str) -> WebResult<TokenRecord> {
+    web.registry
+        .db()
+        .token(id)
+        .await?
+        .filter(|t| t.org_id == Some(user.org.id) && t.kind == TokenKind::Org)
+        .ok_or_else(|| WebError::NotFound(format!("{} has no CI token {id}", user.org.name)))
+}
+
+/// `GET …/tokens/{token}/revoke`: "Revoke the CI token …?"
+async fn confirm(
+    State(web): State<Web>,
+    user: MemberUser,
+    Path((_, _, id)): Path<(String, String, String)>,
+) -> WebResult<Response> {
+    require_admin(&user)?;
+    let token = org_token(&web, &user, &id).await?;
+    if token.revoked_at.is_some() {
+        return Err(WebError::Conflict(format!(
+            "the token {id} is revoked already"
+        )));
+    }
+    Ok(Confirm {
+        chrome: Chrome::org(&user, "Revoke a CI token", "tokens"),
+        question: format!("Revoke the CI token {id}?"),
+        detail: "Builds using it are refused within a second, on every server.".into(),
+        action: format!("{}/{id}/revoke", tokens_url(&user)),
+        button: "Revoke the token".into(),
+        back: tokens_url(&user),
+    }
+    .render())
+}
+
+/// `POST …/tokens/{token}/revoke`.
+async fn revoke(
+    State(web): State<Web>,
+    user: MemberUser,
+    Path((_, _, id)): Path<(String, String, String)>,
+) -> WebResult<Response> {
+    require_admin(&user)?;
+    org_token(&web, &user, &id).await?;
+    web.registry
+        .db()
+        .revoke_token(&TokenId(id.clone()), Timestamp::now())
+        .await?;
+    set_notice(
+        &user.session,
+        format!("Revoked the CI token {id}; it no longer works."),
+    )
+    .await?;
+    Ok(Redirect::to(&tokens_url(&user)).into_response())
 }
