@@ -1,0 +1,154 @@
+//! The org admin: signs in with a printed link, revokes a member's seat through the confirmation
+//! page; the real `npm install` with that seat's token then fails, another seat's still works.
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::browser::Browser;
+use crate::common::Server;
+use crate::npm::Npm;
+use crate::{PRODUCT, SELLER, UI_PRO, main_page, publish_to_docs, screenshot_dir};
+
+const ORG: &str = "globex";
+const ADMIN: &str = "admin@globex.example";
+const ONE: &str = "one@globex.example";
+const TWO: &str = "two@globex.example";
+
+/// Marks the revoke control of `email` on the members page (a link or button saying "Revoke"
+/// that carries `data-email`, or sits inside an element carrying it) so that WebDriver can click
+/// it; false when there is none.
+fn mark_revoke_control(browser: &Browser, email: &str) -> bool {
+    let script = format!(
+        "var want = {email}; \
+         var hits = Array.from(document.querySelectorAll('[data-email]')) \
+           .filter(function (e) {{ return e.getAttribute('data-email') === want; }}); \
+         var controls = []; \
+         hits.forEach(function (e) {{ \
+           if (e.matches('a, button')) controls.push(e); \
+           e.querySelectorAll('a, button').forEach(function (c) {{ controls.push(c); }}); \
+         }}); \
+         var c = controls.find(function (c) {{ return /revoke/i.test(c.innerText || c.value || ''); }}); \
+         if (!c) return false; \
+         c.setAttribute('data-e2e', 'revoke'); \
+         return true;",
+        email = Value::from(email)
+    );
+    browser.js(&script).as_bool() == Some(true)
+}
+
+#[test]
+fn org_admin_revokes_a_seat_and_its_npm_install_fails() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let server = Server::start();
+    server.seller(SELLER);
+    server.product(SELLER, PRODUCT, &[&format!("npm:{UI_PRO}")]);
+    let publish = server.publish_token(SELLER, &[]);
+    Npm::new(&server, SELLER, &publish.secret).publish(UI_PRO, "1.0.0");
+
+    server.org(SELLER, ORG);
+    server.grant(SELLER, ORG, PRODUCT, &[]);
+    server.cli(&[
+        "seat", "add", "--seller", SELLER, "--org", ORG, ADMIN, "--admin",
+    ]);
+    for member in [ONE, TWO] {
+        server.cli(&["seat", "add", "--seller", SELLER, "--org", ORG, member]);
+    }
+    let one = server.token(SELLER, &["--org", ORG, "--seat", ONE]);
+    let two = server.token(SELLER, &["--org", ORG, "--seat", TWO]);
+    let (npm_one, npm_two) = (
+        Npm::new(&server, SELLER, &one.secret),
+        Npm::new(&server, SELLER, &two.secret),
+    );
+    let spec = format!("{UI_PRO}@^1");
+    for (who, npm) in [(ONE, &npm_one), (TWO, &npm_two)] {
+        let run = npm.install_fresh("before", &spec);
+        assert!(
+            run.success,
+            "{who}'s seat token could not install before any revoke:\n{}",
+            run.output()
+        );
+    }
+
+    // The admin signs in with the link the CLI prints.
+    let link = server.cli_json(&[
+        "org",
+        "login-link",
+        "--seller",
+        SELLER,
+        "--org",
+        ORG,
+        ADMIN,
+        "--public-url",
+        server.url(),
+    ]);
+    let link = link["link"].as_str().expect("login-link JSON has `link`");
+    browser.goto(link);
+    let members = format!("/{SELLER}/org/{ORG}");
+    assert_eq!(browser.path(), members, "where the printed link led");
+    let page = browser.text("main").unwrap_or_default();
+    for email in [ADMIN, ONE, TWO] {
+        assert!(page.contains(email), "{email} missing from:\n{page}");
+    }
+    let shot = main_page(&browser, &server, &members, "org-members");
+    publish_to_docs(&shot);
+
+    // Revoke member one: the control, then the confirmation page's button.
+    assert!(
+        mark_revoke_control(&browser, ONE),
+        "no revoke control for {ONE} (an element with data-email=\"{ONE}\") on:\n{}",
+        browser.text("main").unwrap_or_default()
+    );
+    browser.click("[data-e2e=revoke]");
+    let confirm = browser.text("main").unwrap_or_default();
+    assert!(
+        confirm.contains(ONE),
+        "the confirmation page does not name {ONE}:\n{confirm}"
+    );
+    let shot = browser.screenshot(&screenshot_dir(), "org-revoke-confirm");
+    eprintln!("screenshot: {}", shot.display());
+    browser.click("#confirm-revoke");
+    let revoked_at = Instant::now();
+    assert_eq!(browser.path(), members, "where confirming the revoke led");
+    assert!(
+        !mark_revoke_control(&browser, ONE),
+        "{ONE} can still be revoked after the revoke:\n{}",
+        browser.text("main").unwrap_or_default()
+    );
+    assert!(
+        mark_revoke_control(&browser, TWO),
+        "{TWO} lost their revoke control:\n{}",
+        browser.text("main").unwrap_or_default()
+    );
+    let shot = browser.screenshot(&screenshot_dir(), "org-members-after-revoke");
+    eprintln!("screenshot: {}", shot.display());
+
+    let run = npm_one.install_fresh("after", &spec);
+    eprintln!(
+        "npm install with the revoked seat's token, {} ms after the revoke:\n{}",
+        revoked_at.elapsed().as_millis(),
+        run.output()
+    );
+    assert!(!run.success, "the revoked seat still installs");
+    let out = run.output();
+    assert!(
+        (out.contains("E401") || out.contains("E403")) && out.contains("revoked"),
+        "npm's error does not say the seat was revoked:\n{out}"
+    );
+    let run = npm_two.install_fresh("after", &spec);
+    assert!(
+        run.success,
+        "the other seat's token stopped working:\n{}",
+        run.output()
+    );
+
+    for (page, name) in [
+        ("tokens", "org-tokens"),
+        ("setup", "org-setup"),
+        ("downloads", "org-downloads"),
+    ] {
+        main_page(&browser, &server, &format!("{members}/{page}"), name);
+    }
+}

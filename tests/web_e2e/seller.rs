@@ -1,0 +1,132 @@
+//! The seller: signs in by mail, watches a release and a download appear live, then looks at
+//! every dashboard page.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::browser::Browser;
+use crate::common::Server;
+use crate::npm::Npm;
+use crate::{PRODUCT, SELLER, UI_PRO, main_page, publish_to_docs, settle_live, sign_in_by_mail};
+
+/// How long after its cause a live update may take to show.
+const LIVE_LIMIT: Duration = Duration::from_secs(10);
+
+/// Polls the open page until `region` shows `needle`, checking that the page never reloaded
+/// (the `window.__noReload` marker set before is still there). Returns when it was seen.
+fn wait_live(browser: &Browser, region: &str, needle: &str, limit: Duration) -> Instant {
+    let script = format!(
+        "if (window.__noReload !== 1) return 'reloaded'; \
+         var e = document.querySelector({region}); \
+         return e && e.innerText.includes({needle}) ? 'seen' : null;",
+        region = Value::from(region),
+        needle = Value::from(needle),
+    );
+    let what = format!("{needle:?} to appear in {region} without a reload");
+    let (v, _) = browser.wait_for(&what, limit, &script);
+    let seen = Instant::now();
+    assert_eq!(
+        v.as_str(),
+        Some("seen"),
+        "the page reloaded instead of updating {region} in place"
+    );
+    seen
+}
+
+/// Milliseconds from `from` to `to`, negative when `to` came first.
+fn ms(from: Instant, to: Instant) -> i128 {
+    if to >= from {
+        (to - from).as_millis() as i128
+    } else {
+        -((from - to).as_millis() as i128)
+    }
+}
+
+#[test]
+fn seller_signs_in_by_mail_and_sees_a_release_and_a_download_appear_live() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let server = Server::start();
+    server.seller(SELLER);
+    server.product(SELLER, PRODUCT, &[&format!("npm:{UI_PRO}")]);
+    let email = format!("owner@{SELLER}.example");
+
+    sign_in_by_mail(&browser, &server, SELLER, &email);
+    assert_eq!(browser.path(), format!("/{SELLER}/dashboard"));
+    assert_eq!(browser.text("main h1").as_deref(), Some("Overview"));
+    let releases = browser.text("#releases").unwrap_or_default();
+    assert!(
+        !releases.contains("1.4.2"),
+        "a release shows before any publish:\n{releases}"
+    );
+
+    // Keep the page open; a reload would drop this marker.
+    settle_live(&browser);
+    browser.js("window.__noReload = 1; return true;");
+
+    let publish = server.publish_token(SELLER, &[]);
+    let seller_npm = Npm::new(&server, SELLER, &publish.secret);
+    let started = Instant::now();
+    let publishing = thread::spawn(move || {
+        let run = seller_npm.publish(UI_PRO, "1.4.2");
+        (run, Instant::now())
+    });
+    let seen = wait_live(
+        &browser,
+        "#releases",
+        "1.4.2",
+        LIVE_LIMIT + Duration::from_secs(60),
+    );
+    let (run, published) = publishing.join().expect("npm publish thread");
+    eprintln!("npm publish said:\n{}", run.output());
+    let after = ms(published, seen);
+    eprintln!(
+        "LIVE: release 1.4.2 shown {} ms after `npm publish` started, {after} ms after it \
+         returned (negative: before npm had exited)",
+        ms(started, seen)
+    );
+    assert!(
+        after <= LIVE_LIMIT.as_millis() as i128,
+        "the release took {after} ms to appear"
+    );
+    let row = browser.text("#releases").unwrap_or_default();
+    assert!(row.contains(UI_PRO) && row.contains("npm"), "{row}");
+
+    // A buyer installs it: the downloads figure on the same open page ticks up.
+    server.org(SELLER, "globex");
+    server.grant(SELLER, "globex", PRODUCT, &[]);
+    let buyer = server.org_token(SELLER, "globex");
+    let before = browser.text("#downloads-30d").unwrap_or_default();
+    assert_eq!(before.trim(), "0", "downloads before any install");
+    let buyer_npm = Npm::new(&server, SELLER, &buyer.secret);
+    let run = buyer_npm.install_fresh("app", &format!("{UI_PRO}@^1"));
+    assert!(run.success, "npm install failed:\n{}", run.output());
+    let installed = Instant::now();
+    let seen = wait_live(&browser, "#downloads-30d", "1", LIVE_LIMIT);
+    eprintln!(
+        "LIVE: download shown {} ms after `npm install` returned",
+        ms(installed, seen)
+    );
+
+    let overview = browser.screenshot(&crate::screenshot_dir(), "seller-overview");
+    eprintln!("screenshot: {}", overview.display());
+    publish_to_docs(&overview);
+    for (page, name) in [
+        ("packages", "seller-packages"),
+        ("customers", "seller-customers"),
+        ("downloads", "seller-downloads"),
+        ("plans", "seller-plans"),
+        ("tokens", "seller-tokens"),
+        ("settings", "seller-settings"),
+    ] {
+        main_page(
+            &browser,
+            &server,
+            &format!("/{SELLER}/dashboard/{page}"),
+            name,
+        );
+    }
+}
