@@ -1,0 +1,10 @@
+//! HTTP-level tests of the web pages through the real router: sign-in links, sessions, CSRF
+//! refusal, and the authorization matrix of every page and form.
+
+mod app;
+mod auth_matrix;
+mod csrf;
+mod customers;
+mod routes;
+mod sessions;
+mod sign_in;
