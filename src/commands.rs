@@ -73,12 +73,17 @@ impl Context {
         value: &T,
         text: impl FnOnce() -> String,
     ) -> anyhow::Result<()> {
-        if self.json {
-            println!("{}", serde_json::to_string_pretty(value)?);
+        use std::io::Write;
+        let out = if self.json {
+            serde_json::to_string_pretty(value)?
         } else {
-            println!("{}", text());
+            text()
+        };
+        // A closed pipe (`| head -1`) is not an error of the command.
+        match writeln!(std::io::stdout().lock(), "{out}") {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => Ok(other?),
         }
-        Ok(())
     }
 }
 

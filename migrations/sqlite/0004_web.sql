@@ -37,10 +37,12 @@ ALTER TABLE subscriptions ADD COLUMN unit_amount INTEGER;
 ALTER TABLE subscriptions ADD COLUMN currency TEXT;
 ALTER TABLE subscriptions ADD COLUMN price_interval TEXT;
 
--- The download audit filters by seller and time without joining every release.
+-- The download audit pages by id (newest first) per seller or org; the figures count by time.
 ALTER TABLE download_events ADD COLUMN seller_id INTEGER REFERENCES sellers(id);
 UPDATE download_events SET seller_id = (
     SELECT p.seller_id FROM releases r JOIN packages p ON p.id = r.package_id
     WHERE r.id = download_events.release_id);
 CREATE INDEX download_events_seller_at ON download_events(seller_id, at);
 CREATE INDEX download_events_org_at ON download_events(org_id, at);
+CREATE INDEX download_events_seller_id ON download_events(seller_id, id);
+CREATE INDEX download_events_org_id ON download_events(org_id, id);
