@@ -5,6 +5,8 @@ mod app;
 mod auth_matrix;
 mod csrf;
 mod customers;
+mod flows;
+mod objects;
 mod routes;
 mod sessions;
 mod sign_in;

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use axum::http::Method;
 use tollgate_registry::db::LinkPurpose;
+use tollgate_registry::domain::{Org, Seller};
 use tollgate_web::links;
 
 use crate::app::{Client, Resp, TestApp};
@@ -156,29 +157,17 @@ pub async fn scenario() -> Scenario {
     let ops = app.seat("acme", "globex", "ops@globex.test").await;
     let dev = app.seat("acme", "globex", "dev@globex.test").await;
     let dev_token = app.seat_token("acme", "globex", &dev).await;
-    app.seat_token("acme", "globex", &ops).await;
+    let ops_token = app.seat_token("acme", "globex", &ops).await;
     let publish_token = app.publish_token("acme").await;
-    app.publish_token("umbrella").await;
+    let umbrella_publish_token = app.publish_token("umbrella").await;
     let org_token = app.org_token("acme", "globex").await;
+    let hooli_org_token = app.org_token("acme", "hooli").await;
     app.org_token("umbrella", "initech").await;
-    let invite = links::issue(
-        app.db(),
-        &app.public_url,
-        LinkPurpose::Invite,
-        &acme,
-        Some(&globex),
-        "invited@globex.test",
-        links::INVITE,
-    )
-    .await
-    .expect("invite");
-    let invite_id = invite
-        .rsplit('/')
-        .next()
-        .and_then(|secret| secret.strip_prefix("tg_"))
-        .and_then(|rest| rest.split_once('_'))
-        .map(|(id, _)| id.to_owned())
-        .expect("the invite's id");
+    let hooli_seat = app.seat("acme", "hooli", "admin@hooli.test").await;
+    let hooli_admin_token = app.seat_token("acme", "hooli", &hooli_seat).await;
+    let invite_id = invite(&app, &acme, &globex, "invited@globex.test").await;
+    let hooli = app.org("acme", "hooli").await;
+    let hooli_invite = invite(&app, &acme, &hooli, "invited@hooli.test").await;
     let params = HashMap::from([
         ("{seller}", "acme".to_owned()),
         ("{org}", "globex".to_owned()),
@@ -189,8 +178,36 @@ pub async fn scenario() -> Scenario {
         ("{my-token}", dev_token),
         ("{publish-token}", publish_token),
         ("{org-token}", org_token),
+        // Other owners' things, for object-level checks (`objects.rs`).
+        ("{ops-token}", ops_token),
+        ("{umbrella-publish-token}", umbrella_publish_token),
+        ("{hooli-org-token}", hooli_org_token),
+        ("{hooli-admin-token}", hooli_admin_token),
+        ("{hooli-seat}", hooli_seat.id.0.to_string()),
+        ("{hooli-invite}", hooli_invite),
     ]);
     Scenario { app, params }
+}
+
+/// An invite to `org` for `email`; returns the link's id.
+async fn invite(app: &TestApp, seller: &Seller, org: &Org, email: &str) -> String {
+    let link = links::issue(
+        app.db(),
+        &app.public_url,
+        LinkPurpose::Invite,
+        seller,
+        Some(org),
+        email,
+        links::INVITE,
+    )
+    .await
+    .expect("invite");
+    link.rsplit('/')
+        .next()
+        .and_then(|secret| secret.strip_prefix("tg_"))
+        .and_then(|rest| rest.split_once('_'))
+        .map(|(id, _)| id.to_owned())
+        .expect("the invite's id")
 }
 
 pub struct Scenario {
@@ -199,6 +216,13 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// One of the scenario's values by its key (`"{ops-token}"`, `"{hooli-seat}"`, …).
+    pub fn param(&self, key: &str) -> &str {
+        self.params
+            .get(key)
+            .unwrap_or_else(|| panic!("no {key} in the scenario"))
+    }
+
     /// The route's path with the scenario's values (seller `acme`, org `globex`, …).
     pub fn path(&self, route: &Route) -> String {
         // `{token}` is a publish token on the dashboard, an org token on an org's tokens page,
