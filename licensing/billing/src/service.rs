@@ -628,7 +628,11 @@ impl Billing {
                 BillingError::BadRequest(format!("org {} has no Stripe customer", org.slug))
             })?;
         let stripe = self.connect(seller).await?;
-        let back = format!("{}/{}/", self.config.public_url, seller.slug);
+        // Back to the org's billing page, where the admin clicked through.
+        let back = format!(
+            "{}/{}/org/{}/billing",
+            self.config.public_url, seller.slug, org.slug
+        );
         Ok(stripe.account.portal(&customer, &back).await?)
     }
 }
