@@ -105,6 +105,12 @@ async fn a_refused_form_changes_nothing() {
     let s = scenario().await;
     let mut seller = s.app.sign_in_seller("acme").await;
     let path = "/acme/dashboard/packages/npm/acme-secret-widget";
+    // The confirmation page (a GET) only asks.
+    let confirm = seller
+        .get(&format!("{path}?action=yank&version=1.0.0"))
+        .await;
+    assert_eq!(confirm.status, StatusCode::OK, "{confirm:?}");
+    assert!(confirm.body.contains("method=\"post\""), "{confirm:?}");
     let res = seller
         .post(path, &[("action", "yank"), ("version", "1.0.0")])
         .await;

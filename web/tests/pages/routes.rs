@@ -300,6 +300,15 @@ fn routes_in_source() -> Vec<(String, bool, bool)> {
                 .min()
                 .unwrap_or(after.len());
             let handlers = &after[..end];
+            // The CSRF middleware guards POST only: a form on another method would go
+            // unchecked.
+            for unguarded in ["put(", "delete(", "patch(", "any("] {
+                assert!(
+                    !handlers.contains(unguarded),
+                    "{}: {path} takes `{unguarded}…)`, which csrf::check does not guard",
+                    file.display()
+                );
+            }
             found.push((path, handlers.contains("get("), handlers.contains("post(")));
         }
     }

@@ -187,3 +187,92 @@ async fn the_sixth_request_for_one_address_in_fifteen_minutes_is_refused() {
     let res = request_link(&app, "acme", "stranger@nowhere.test").await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{res:?}");
 }
+
+#[tokio::test]
+async fn an_expired_link_is_refused() {
+    let app = app().await;
+    let acme = app.seller("acme").await;
+    let link = tollgate_web::links::issue(
+        app.db(),
+        &app.public_url,
+        tollgate_registry::db::LinkPurpose::Seller,
+        &acme,
+        None,
+        &acme.email,
+        std::time::Duration::ZERO,
+    )
+    .await
+    .expect("issue");
+    let mut c = app.anonymous();
+    let res = c.get(&app.path_of(&link)).await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{res:?}");
+    assert!(c.get("/acme/dashboard").await.is_sign_in_redirect("acme"));
+}
+
+#[tokio::test]
+async fn a_member_link_is_refused_once_the_seat_is_revoked() {
+    let app = app().await;
+    let link = app.member_link("acme", "globex", "dev@globex.test").await;
+    let org = app.org("acme", "globex").await;
+    app.db()
+        .revoke_seat(
+            org.id,
+            "dev@globex.test",
+            tollgate_registry::time::Timestamp::now(),
+        )
+        .await
+        .expect("revoke");
+    let mut c = app.anonymous();
+    let res = c.get(&app.path_of(&link)).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{res:?}");
+    assert!(c.get("/acme/org/globex").await.is_sign_in_redirect("acme"));
+    // No mail for an address whose seat is gone.
+    let res = request_link(&app, "acme", "dev@globex.test").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(app.mail().is_empty(), "a revoked seat was mailed a link");
+}
+
+#[tokio::test]
+async fn links_work_only_on_their_own_route() {
+    let app = app().await;
+    let acme = app.seller("acme").await;
+    let org = app.org("acme", "globex").await;
+    let invite = tollgate_web::links::issue(
+        app.db(),
+        &app.public_url,
+        tollgate_registry::db::LinkPurpose::Invite,
+        &acme,
+        Some(&org),
+        "new@globex.test",
+        tollgate_web::links::INVITE,
+    )
+    .await
+    .expect("invite");
+    let sign_in = app.seller_link("acme").await;
+    // An invite is not a sign-in link, nor a sign-in link an invite.
+    let swapped = [
+        app.path_of(&invite).replace("/invite/", "/login/"),
+        app.path_of(&sign_in).replace("/login/", "/invite/"),
+    ];
+    for path in &swapped {
+        let mut c = app.anonymous();
+        let res = c.get(path).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}: {res:?}");
+        assert!(c.get("/acme/dashboard").await.is_sign_in_redirect("acme"));
+        assert!(c.get("/acme/org/globex").await.is_sign_in_redirect("acme"));
+    }
+    // Both still work where they belong.
+    let res = app.anonymous().get(&app.path_of(&invite)).await;
+    assert_eq!(res.location(), Some("/acme/org/globex"), "{res:?}");
+    let res = app.anonymous().get(&app.path_of(&sign_in)).await;
+    assert_eq!(res.location(), Some("/acme/dashboard"), "{res:?}");
+}
+
+#[tokio::test]
+async fn an_unknown_seller_has_no_sign_in_page() {
+    let app = app().await;
+    let res = app.anonymous().get("/nobody/login").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{res:?}");
+    let res = app.anonymous().get("/nobody/dashboard").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{res:?}");
+}
