@@ -1,12 +1,12 @@
 //! The org admin: signs in with a printed link, revokes a member's seat through the confirmation
 //! page; the real `npm install` with that seat's token then fails, another seat's still works.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::browser::Browser;
-use crate::common::Server;
+use crate::common::{Server, http};
 use crate::npm::Npm;
 use crate::{PRODUCT, SELLER, UI_PRO, main_page, publish_to_docs, screenshot_dir};
 
@@ -35,6 +35,30 @@ fn mark_revoke_control(browser: &Browser, email: &str) -> bool {
         email = Value::from(email)
     );
     browser.js(&script).as_bool() == Some(true)
+}
+
+/// Polls the npm metadata of the package with `token` until it is refused (401/403); returns
+/// how long after `since` that was.
+fn refused_after(server: &Server, token: &str, since: Instant) -> Duration {
+    let url = format!(
+        "{}/{SELLER}/npm/{}",
+        server.url(),
+        crate::common::npm_escape(UI_PRO)
+    );
+    let auth = format!("Bearer {token}");
+    loop {
+        let r = http::request("GET", &url, &[("authorization", &auth)], b"")
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        if r.status == 401 || r.status == 403 {
+            return since.elapsed();
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(10),
+            "the revoked seat's token still gets {} after 10 s",
+            r.status
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]
@@ -111,7 +135,31 @@ fn org_admin_revokes_a_seat_and_its_npm_install_fails() {
     eprintln!("screenshot: {}", shot.display());
     browser.click("#confirm-revoke");
     let revoked_at = Instant::now();
+    let refused = refused_after(&server, &one.secret, revoked_at);
+    eprintln!(
+        "REVOKE: the seat token is refused {} ms after the confirmation page's answer",
+        refused.as_millis()
+    );
+    assert!(
+        refused <= Duration::from_secs(1),
+        "the revoked seat's token still worked {} ms after the revoke",
+        refused.as_millis()
+    );
     assert_eq!(browser.path(), members, "where confirming the revoke led");
+    let row = browser
+        .js(&format!(
+            "var r = Array.from(document.querySelectorAll('tr[data-email]')) \
+               .find(function (r) {{ return r.getAttribute('data-email') === {}; }}); \
+             return r ? r.innerText : null;",
+            Value::from(ONE)
+        ))
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        row.to_lowercase().contains("revoked"),
+        "the row of {ONE} does not say it is revoked: {row:?}"
+    );
     assert!(
         !mark_revoke_control(&browser, ONE),
         "{ONE} can still be revoked after the revoke:\n{}",

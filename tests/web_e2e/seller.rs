@@ -72,7 +72,7 @@ fn seller_signs_in_by_mail_and_sees_a_release_and_a_download_appear_live() {
     let started = Instant::now();
     let publishing = thread::spawn(move || {
         let run = seller_npm.publish(UI_PRO, "1.4.2");
-        (run, Instant::now())
+        (run, Instant::now(), seller_npm)
     });
     let seen = wait_live(
         &browser,
@@ -80,7 +80,7 @@ fn seller_signs_in_by_mail_and_sees_a_release_and_a_download_appear_live() {
         "1.4.2",
         LIVE_LIMIT + Duration::from_secs(60),
     );
-    let (run, published) = publishing.join().expect("npm publish thread");
+    let (run, published, seller_npm) = publishing.join().expect("npm publish thread");
     eprintln!("npm publish said:\n{}", run.output());
     let after = ms(published, seen);
     eprintln!(
@@ -114,8 +114,27 @@ fn seller_signs_in_by_mail_and_sees_a_release_and_a_download_appear_live() {
     let overview = browser.screenshot(&crate::screenshot_dir(), "seller-overview");
     eprintln!("screenshot: {}", overview.display());
     publish_to_docs(&overview);
+
+    // The packages page is live too: the next release shows as the latest one.
+    main_page(
+        &browser,
+        &server,
+        &format!("/{SELLER}/dashboard/packages"),
+        "seller-packages",
+    );
+    settle_live(&browser);
+    browser.js("window.__noReload = 1; return true;");
+    seller_npm.publish(UI_PRO, "1.5.0");
+    let published = Instant::now();
+    let seen = wait_live(&browser, "#packages", "1.5.0", LIVE_LIMIT);
+    eprintln!(
+        "LIVE: release 1.5.0 shown on the packages page {} ms after `npm publish` returned",
+        ms(published, seen)
+    );
+    let shot = browser.screenshot(&crate::screenshot_dir(), "seller-packages");
+    eprintln!("screenshot: {}", shot.display());
+
     for (page, name) in [
-        ("packages", "seller-packages"),
         ("customers", "seller-customers"),
         ("downloads", "seller-downloads"),
         ("plans", "seller-plans"),
