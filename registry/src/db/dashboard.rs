@@ -19,7 +19,14 @@ use crate::time::Timestamp;
 
 const DAY_MS: i64 = 86_400_000;
 /// "In use" and "downloads" on the pages mean the last 30 days.
-const RECENT_MS: i64 = 30 * DAY_MS;
+const RECENT_DAYS: i64 = 30;
+
+/// "The last 30 days" as the figures count them: the UTC days `first..=today` (30 of them,
+/// today included), read from the per-day rollup.
+fn recent_days(now: Timestamp) -> (i64, i64) {
+    let today = now.0.div_euclid(DAY_MS);
+    (today - RECENT_DAYS + 1, today)
+}
 /// The audit page size when the filter asks for none, and the most one page may hold.
 const AUDIT_DEFAULT_LIMIT: i64 = 100;
 const AUDIT_MAX_LIMIT: i64 = 1000;
@@ -252,16 +259,17 @@ impl Db {
         } else {
             ""
         };
+        // From the per-day rollup (kept by a trigger on download_events): at most
+        // days × orgs × releases rows, however many events there are.
         let sql = format!(
-            "SELECT day, CAST(COUNT(*) AS BIGINT) FROM (
-               SELECT at / {DAY_MS} AS day FROM download_events
-               WHERE seller_id = $1 AND at >= $2 AND at < $3{org_clause}) d
+            "SELECT day, CAST(SUM(downloads) AS BIGINT) FROM download_days
+             WHERE seller_id = $1 AND day >= $2 AND day <= $3{org_clause}
              GROUP BY day"
         );
         let mut query = sqlx::query_as::<_, (i64, i64)>(&sql)
             .bind(seller.0)
-            .bind(first * DAY_MS)
-            .bind((today + 1) * DAY_MS);
+            .bind(first)
+            .bind(today);
         if let Some(org) = org {
             query = query.bind(org.0);
         }
@@ -297,17 +305,18 @@ impl Db {
         .bind(now.0)
         .fetch_all(&self.pool)
         .await?;
+        let (first, today) = recent_days(now);
         let recent: Vec<(i64, String, String, i64)> = sqlx::query_as(
-            "SELECT d.org_id, p.name, r.version, CAST(COUNT(*) AS BIGINT)
-             FROM download_events d
+            "SELECT d.org_id, p.name, r.version, CAST(SUM(d.downloads) AS BIGINT)
+             FROM download_days d
              JOIN releases r ON r.id = d.release_id
              JOIN packages p ON p.id = r.package_id
-             WHERE d.seller_id = $1 AND d.org_id IS NOT NULL AND d.at > $2 AND d.at <= $3
+             WHERE d.seller_id = $1 AND d.org_id <> 0 AND d.day >= $2 AND d.day <= $3
              GROUP BY d.org_id, p.name, r.version",
         )
         .bind(seller.0)
-        .bind(now.0 - RECENT_MS)
-        .bind(now.0)
+        .bind(first)
+        .bind(today)
         .fetch_all(&self.pool)
         .await?;
         let mut usage: HashMap<i64, (Vec<String>, i64)> = HashMap::new();
@@ -433,15 +442,16 @@ impl Db {
         .bind(seller.0)
         .fetch_all(&self.pool)
         .await?;
+        let (first, today) = recent_days(now);
         let downloads: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
-            "SELECT r.package_id, CAST(COUNT(*) AS BIGINT)
-             FROM download_events d JOIN releases r ON r.id = d.release_id
-             WHERE d.seller_id = $1 AND d.at > $2 AND d.at <= $3
+            "SELECT r.package_id, CAST(SUM(d.downloads) AS BIGINT)
+             FROM download_days d JOIN releases r ON r.id = d.release_id
+             WHERE d.seller_id = $1 AND d.day >= $2 AND d.day <= $3
              GROUP BY r.package_id",
         )
         .bind(seller.0)
-        .bind(now.0 - RECENT_MS)
-        .bind(now.0)
+        .bind(first)
+        .bind(today)
         .fetch_all(&self.pool)
         .await?
         .into_iter()
