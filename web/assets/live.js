@@ -30,4 +30,7 @@
   }
   var events = new EventSource(url);
   events.addEventListener("change", refresh);
+  // Says the page is following changes (tests wait for it; the attribute goes when it drops).
+  events.onopen = function () { document.body.setAttribute("data-live-connected", "1"); };
+  events.onerror = function () { document.body.removeAttribute("data-live-connected"); };
 })();
