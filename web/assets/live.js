@@ -31,6 +31,12 @@
   var events = new EventSource(url);
   events.addEventListener("change", refresh);
   // Says the page is following changes (tests wait for it; the attribute goes when it drops).
-  events.onopen = function () { document.body.setAttribute("data-live-connected", "1"); };
+  // After a reconnect (a server restarted), catch up on what happened meanwhile.
+  var opened = false;
+  events.onopen = function () {
+    document.body.setAttribute("data-live-connected", "1");
+    if (opened) refresh();
+    opened = true;
+  };
   events.onerror = function () { document.body.removeAttribute("data-live-connected"); };
 })();
