@@ -126,7 +126,12 @@ impl Db {
     }
 
     /// Stores a new session; `false` when the id is taken (the caller picks another).
-    pub async fn session_create(&self, id: &str, data: &str, expires_at: Timestamp) -> Result<bool> {
+    pub async fn session_create(
+        &self,
+        id: &str,
+        data: &str,
+        expires_at: Timestamp,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO web_sessions (id, data, expires_at) VALUES ($1, $2, $3)
              ON CONFLICT (id) DO NOTHING",
