@@ -2,6 +2,7 @@
 //! refusal, and the authorization matrix of every page and form.
 
 mod app;
+mod audit;
 mod auth_matrix;
 mod csrf;
 mod customers;
