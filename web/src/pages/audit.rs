@@ -219,11 +219,19 @@ fn line(r: AuditRow) -> AuditLine {
 
 /// One CSV field, quoted per RFC 4180 when it holds a comma, a quote or a line break (quotes
 /// doubled inside).
+///
+/// A value a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or CR first: seat
+/// addresses are chosen by customers) gets a leading `'`, so it opens as text.
 pub fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
     if value.contains([',', '"', '\r', '\n']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
-        value.to_owned()
+        value
     }
 }
 
@@ -326,7 +334,10 @@ mod tests {
 
     #[test]
     fn csv_fields_are_quoted_only_when_needed() {
-        assert_eq!(csv_field("@acme/widget"), "@acme/widget");
+        assert_eq!(csv_field("acme-widget"), "acme-widget");
+        assert_eq!(csv_field("@acme/widget"), "'@acme/widget");
+        assert_eq!(csv_field("=1+2"), "'=1+2");
+        assert_eq!(csv_field("-x,y"), "\"'-x,y\"");
         assert_eq!(csv_field(""), "");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
@@ -351,7 +362,7 @@ mod tests {
         csv_record(&row, &mut out);
         assert_eq!(
             out,
-            "1970-01-02T00:00:00.000Z,npm,@acme/widget,1.0.0,,\"a,b@x.test\",tok,127.0.0.1\r\n"
+            "1970-01-02T00:00:00.000Z,npm,'@acme/widget,1.0.0,,\"a,b@x.test\",tok,127.0.0.1\r\n"
         );
         assert_eq!(CSV_HEADER.trim_end().split(',').count(), 8);
     }

@@ -132,7 +132,6 @@ async fn an_orgs_audit_shows_its_own_downloads_whatever_the_query() {
 /// A seat's address is chosen by the org (an invite), and the seller opens the CSV in a
 /// spreadsheet: a field starting with `=`, `+`, `-` or `@` would run as a formula there.
 #[tokio::test]
-#[ignore = "CSV formula injection: web/src/pages/audit.rs csv_field does not neutralise a leading = + - @ (see the test report)"]
 async fn the_csv_export_does_not_start_a_field_with_a_formula() {
     let app = TestApp::new()
         .with_seller("acme")

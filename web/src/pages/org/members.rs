@@ -139,7 +139,8 @@ pub(super) fn invite_refusal(used: i64, pending: usize, cap: Option<i64>) -> Opt
     })
 }
 
-/// `GET /{seller}/org/{org}`: the seats (everyone), invites and actions (admins), own tokens.
+/// `GET /{seller}/org/{org}`: the seat count (everyone), who holds seats, invites and actions
+/// (admins; a plain member sees only their own seat), own tokens.
 async fn page(State(web): State<Web>, user: MemberUser) -> WebResult<Response> {
     let db = web.registry.db();
     let now = Timestamp::now();
@@ -163,10 +164,12 @@ async fn page(State(web): State<Web>, user: MemberUser) -> WebResult<Response> {
             revoked: t.revoked_at.map(format_time),
         })
         .collect();
+    // A plain member sees their own seat only (colleagues' addresses are the admins' business).
     let seats = db
         .seats(org)
         .await?
         .into_iter()
+        .filter(|s| admin || s.id == user.seat.id)
         .map(|s| SeatLine {
             id: s.id.0,
             me: s.id == user.seat.id,
