@@ -172,3 +172,31 @@ async fn a_new_tokens_secret_is_shown_once() {
         );
     }
 }
+
+/// "A plain member sees only their own token and setup": not the colleagues' addresses, which
+/// the admin does see.
+#[tokio::test]
+async fn a_plain_member_sees_only_their_own_seat() {
+    let app = TestApp::new()
+        .with_seller("acme")
+        .with_org("acme", "globex")
+        .with_seat("globex", "admin@globex.test", true)
+        .with_seat("globex", "ops@globex.test", false)
+        .with_seat("globex", "dev@globex.test", false)
+        .build()
+        .await;
+    let mut member = app
+        .sign_in_member("acme", "globex", "ops@globex.test")
+        .await;
+    let page = member.get("/acme/org/globex").await;
+    assert_eq!(page.status, StatusCode::OK, "{page:?}");
+    assert!(page.body.contains("ops@globex.test"), "{}", page.body);
+    for other in ["admin@globex.test", "dev@globex.test"] {
+        assert!(!page.body.contains(other), "a member sees {other}");
+    }
+    let mut admin = app
+        .sign_in_member("acme", "globex", "admin@globex.test")
+        .await;
+    let page = admin.get("/acme/org/globex").await;
+    assert!(page.body.contains("dev@globex.test"), "{}", page.body);
+}
