@@ -51,7 +51,7 @@ pub async fn caller(
         Err(AuthOrDbError::Auth(AuthError::Revoked(why))) => Err(NpmError::new(
             StatusCode::UNAUTHORIZED,
             format!(
-                "{why}; ask your org admin for a new token and put it in the `{line}` line of your .npmrc"
+                "{why}; ask for a new token (your org admin, or the seller for a publish token) and put it in the `{line}` line of your .npmrc"
             ),
         )),
         Err(AuthOrDbError::Db(e)) => Err(e.into()),
