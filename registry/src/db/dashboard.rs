@@ -307,12 +307,14 @@ impl Db {
         .await?;
         let (first, today) = recent_days(now);
         let recent: Vec<(i64, String, String, i64)> = sqlx::query_as(
-            "SELECT d.org_id, p.name, r.version, CAST(SUM(d.downloads) AS BIGINT)
-             FROM download_days d
-             JOIN releases r ON r.id = d.release_id
-             JOIN packages p ON p.id = r.package_id
-             WHERE d.seller_id = $1 AND d.org_id <> 0 AND d.day >= $2 AND d.day <= $3
-             GROUP BY d.org_id, p.name, r.version",
+            // Grouped first, named after: the join touches one row per (org, release).
+            "SELECT x.org_id, p.name, r.version, x.downloads FROM (
+               SELECT org_id, release_id, CAST(SUM(downloads) AS BIGINT) AS downloads
+               FROM download_days
+               WHERE seller_id = $1 AND org_id <> 0 AND day >= $2 AND day <= $3
+               GROUP BY org_id, release_id) x
+             JOIN releases r ON r.id = x.release_id
+             JOIN packages p ON p.id = r.package_id",
         )
         .bind(seller.0)
         .bind(first)
@@ -444,9 +446,11 @@ impl Db {
         .await?;
         let (first, today) = recent_days(now);
         let downloads: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
-            "SELECT r.package_id, CAST(SUM(d.downloads) AS BIGINT)
-             FROM download_days d JOIN releases r ON r.id = d.release_id
-             WHERE d.seller_id = $1 AND d.day >= $2 AND d.day <= $3
+            "SELECT r.package_id, CAST(SUM(x.downloads) AS BIGINT) FROM (
+               SELECT release_id, SUM(downloads) AS downloads FROM download_days
+               WHERE seller_id = $1 AND day >= $2 AND day <= $3
+               GROUP BY release_id) x
+             JOIN releases r ON r.id = x.release_id
              GROUP BY r.package_id",
         )
         .bind(seller.0)
