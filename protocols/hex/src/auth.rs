@@ -42,7 +42,7 @@ pub async fn caller(
             "the key is not valid for the {slug} Hex repository: {how}"
         ))),
         Err(AuthOrDbError::Auth(AuthError::Revoked(why))) => Err(fail(format!(
-            "{why}; ask your org admin for a new token, then {how}"
+            "{why}; ask for a new token (your org admin, or the seller for a publish token), then {how}"
         ))),
         Err(AuthOrDbError::Db(e)) => Err(e.into()),
     }
