@@ -112,3 +112,59 @@ fn publishes_and_revocations_reach_the_other_replica_within_a_second() {
         r.status == 403 && r.text().contains("ended on")
     });
 }
+
+/// A seller's dashboard open on replica B hears of a publish made through replica A: the live
+/// events follow the shared change log, not the process that took the write.
+#[test]
+fn a_dashboard_on_one_replica_hears_a_publish_on_the_other() {
+    use std::io::{BufRead, BufReader, Write};
+
+    let a = Server::start();
+    let b = a.replica();
+    a.seller("acme");
+    let token = a.publish_token("acme", &[]);
+
+    // Sign in on B with a printed one-time link; keep its session cookie.
+    let link = a.cli_json(&["seller", "login-link", "acme", "--public-url", b.url()])["link"]
+        .as_str()
+        .expect("a link")
+        .to_owned();
+    let signed_in = request("GET", &link, &[], &[]).expect("follow the link");
+    assert_eq!(signed_in.status, 303, "{signed_in:?}");
+    let cookie = signed_in
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+
+    // B's event stream, read line by line.
+    let mut stream = std::net::TcpStream::connect(b.authority()).expect("connect to B");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET /acme/dashboard/live HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n",
+        b.authority()
+    )
+    .expect("request the stream");
+    let mut lines = BufReader::new(stream.try_clone().expect("clone")).lines();
+    let status = lines.next().expect("a status line").expect("read");
+    assert!(status.contains(" 200 "), "{status}");
+    // The headers are sent before any event: the stream is open once they are read.
+    for line in lines.by_ref() {
+        if line.expect("read").is_empty() {
+            break;
+        }
+    }
+
+    let started = Instant::now();
+    publish(&a, &token.secret, "1.0.0");
+    let heard = lines
+        .map_while(Result::ok)
+        .find(|l| l.contains("data: releases"))
+        .map(|_| started.elapsed());
+    let heard = heard.expect("B's dashboard stream got no `releases` event");
+    assert!(heard < LIMIT, "heard after {heard:?}");
+    eprintln!("B's dashboard heard A's publish after {heard:?}");
+}
