@@ -293,6 +293,13 @@ impl Browser {
         }
     }
 
+    /// Resizes the window (a phone: 390 × 844).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.rt
+            .block_on(self.client().set_window_size(width, height))
+            .unwrap_or_else(|e| panic!("resize to {width}x{height}: {e}"));
+    }
+
     /// Saves a PNG of the window as `dir/name.png` and returns its path.
     pub fn screenshot(&self, dir: &Path, name: &str) -> PathBuf {
         let png = self

@@ -199,4 +199,15 @@ fn org_admin_revokes_a_seat_and_its_npm_install_fails() {
     ] {
         main_page(&browser, &server, &format!("{members}/{page}"), name);
     }
+
+    // At phone width the seats page still fits: wide tables scroll inside their box, the page
+    // itself does not scroll sideways.
+    browser.resize(390, 844);
+    main_page(&browser, &server, &members, "org-members-phone");
+    let overflow = browser
+        .js("return document.documentElement.scrollWidth - document.documentElement.clientWidth;");
+    assert!(
+        overflow.as_i64().is_some_and(|px| px <= 0),
+        "at 390 px the seats page scrolls sideways by {overflow} px"
+    );
 }
