@@ -50,25 +50,15 @@ pub async fn connect_stripe(
         "seller": slug,
         "mode": if connect_account.is_some() { "connect" } else { "secret_key" },
         "webhook_path": format!("/{slug}/stripe/webhook"),
-        "events": EVENTS,
+        "events": tollgate_billing::webhook::EVENTS,
     });
     ctx.print(&shown, || {
         format!(
             "seller {slug} now bills through {mode}.\nIn Stripe, add a webhook endpoint https://YOUR-HOST/{slug}/stripe/webhook for: {}",
-            EVENTS.join(", ")
+            tollgate_billing::webhook::EVENTS.join(", ")
         )
     })
 }
-
-/// The webhook events the seller's endpoint should send.
-const EVENTS: [&str; 6] = [
-    "checkout.session.completed",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "invoice.paid",
-    "invoice.payment_failed",
-];
 
 pub async fn plan(ctx: &Context, cmd: PlanCmd) -> anyhow::Result<()> {
     match cmd {

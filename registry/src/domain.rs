@@ -346,6 +346,8 @@ pub struct NewRelease {
 /// Who fetched which release, when.
 #[derive(Debug, Clone, Serialize)]
 pub struct DownloadEvent {
+    /// The seller whose package it is (the token's seller: a token only opens its own seller).
+    pub seller_id: SellerId,
     pub release_id: ReleaseId,
     pub package: String,
     pub version: String,

@@ -130,11 +130,6 @@ impl LiveHub {
         Self { tx }
     }
 
-    /// Sends an event to this server's pages (tests; changes arrive through the registry).
-    pub fn publish(&self, event: LiveEvent) {
-        let _ = self.tx.send(event);
-    }
-
     /// An SSE response of the events `wanted` accepts. Events that arrive together are sent as
     /// one (a page re-renders once for a burst of downloads); a page that fell behind gets
     /// `everything`.

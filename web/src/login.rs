@@ -181,9 +181,10 @@ pub async fn accept_invite(
         return Err(WebError::NotFound("this invite is not valid".into()));
     };
     let org = db
-        .orgs(seller.id)
+        .seats_by_email(seller.id, &link.email)
         .await?
         .into_iter()
+        .map(|(org, _)| org)
         .find(|o| o.id == org_id)
         .ok_or_else(|| WebError::NotFound("the org of this invite".into()))?;
     sign_in(

@@ -455,49 +455,49 @@ pub(super) async fn claim_seat(
     Ok(row.into())
 }
 
-pub(super) async fn seat_by_id(pool: &sqlx::AnyPool, seat: SeatId) -> Result<Option<Seat>> {
-    let row: Option<SeatRow> =
-        sqlx::query_as(&format!("SELECT {SEAT_COLUMNS} FROM seats WHERE id = $1"))
-            .bind(seat.0)
-            .fetch_optional(pool)
-            .await?;
-    Ok(row.map(Into::into))
-}
-
-pub(super) async fn seats_by_email(
-    pool: &sqlx::AnyPool,
-    seller: SellerId,
-    email: &str,
-) -> Result<Vec<(Org, Seat)>> {
-    #[derive(FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        seat: SeatRow,
-        org_slug: String,
-        org_name: String,
+impl Db {
+    /// One seat by id (a signed-in member's, checked on every request).
+    pub async fn seat(&self, seat: SeatId) -> Result<Option<Seat>> {
+        let row: Option<SeatRow> =
+            sqlx::query_as(&format!("SELECT {SEAT_COLUMNS} FROM seats WHERE id = $1"))
+                .bind(seat.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(Into::into))
     }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT s.id, s.org_id, s.email, s.role, s.active, s.created_at, s.revoked_at,
+
+    /// Active seats of the seller's orgs held by `email` (any letter case), with their org.
+    pub async fn seats_by_email(&self, seller: SellerId, email: &str) -> Result<Vec<(Org, Seat)>> {
+        #[derive(FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            seat: SeatRow,
+            org_slug: String,
+            org_name: String,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT s.id, s.org_id, s.email, s.role, s.active, s.created_at, s.revoked_at,
                 o.slug AS org_slug, o.name AS org_name
          FROM seats s JOIN orgs o ON o.id = s.org_id
          WHERE o.seller_id = $1 AND lower(s.email) = lower($2) AND s.active = 1
          ORDER BY o.slug",
-    )
-    .bind(seller.0)
-    .bind(email)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let seat: Seat = r.seat.into();
-            let org = Org {
-                id: seat.org_id,
-                seller_id: seller,
-                slug: r.org_slug,
-                name: r.org_name,
-            };
-            (org, seat)
-        })
-        .collect())
+        )
+        .bind(seller.0)
+        .bind(email)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let seat: Seat = r.seat.into();
+                let org = Org {
+                    id: seat.org_id,
+                    seller_id: seller,
+                    slug: r.org_slug,
+                    name: r.org_name,
+                };
+                (org, seat)
+            })
+            .collect())
+    }
 }

@@ -341,8 +341,7 @@ impl Db {
     pub async fn record_download(&self, event: &DownloadEvent) -> Result<()> {
         sqlx::query(
             "INSERT INTO download_events (release_id, org_id, seat_id, token_id, at, client_ip, seller_id)
-             SELECT $1, $2, $3, $4, $5, $6, p.seller_id
-             FROM releases r JOIN packages p ON p.id = r.package_id WHERE r.id = $1",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(event.release_id.0)
         .bind(event.org_id.map(|o| o.0))
@@ -350,6 +349,7 @@ impl Db {
         .bind(&event.token_id.0)
         .bind(event.at.0)
         .bind(&event.client_ip)
+        .bind(event.seller_id.0)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -371,6 +371,7 @@ impl Db {
         Ok(rows
             .into_iter()
             .map(|r| DownloadEvent {
+                seller_id: seller,
                 release_id: ReleaseId(r.release_id),
                 package: r.package,
                 version: r.version,

@@ -8,7 +8,7 @@ use super::accounts::claim_seat;
 use super::{Db, log_change};
 use crate::change::Change;
 use crate::domain::Seat;
-use crate::ids::{OrgId, SeatId, SellerId};
+use crate::ids::{OrgId, SellerId};
 use crate::time::Timestamp;
 use crate::{Error, Result};
 
@@ -285,19 +285,5 @@ impl Db {
         .bind(since.0)
         .fetch_one(&self.pool)
         .await?)
-    }
-
-    /// One seat by id (a signed-in member's, checked on every request).
-    pub async fn seat(&self, seat: SeatId) -> Result<Option<Seat>> {
-        super::accounts::seat_by_id(&self.pool, seat).await
-    }
-
-    /// Active seats of the seller's orgs held by `email`, with the org (for sign-in by address).
-    pub async fn seats_by_email(
-        &self,
-        seller: SellerId,
-        email: &str,
-    ) -> Result<Vec<(crate::domain::Org, Seat)>> {
-        super::accounts::seats_by_email(&self.pool, seller, email).await
     }
 }

@@ -428,6 +428,7 @@ impl Registry {
     ) {
         let token = &caller.0;
         let event = DownloadEvent {
+            seller_id: token.seller_id,
             release_id: release.id,
             package: package.to_owned(),
             version: release.version.clone(),

@@ -73,8 +73,9 @@ async fn record(db: &Db, events: impl IntoIterator<Item = DownloadEvent>) {
 }
 
 /// A download by the seller's own token (no org, no seat).
-fn own_download(release: &Release, when: Timestamp) -> DownloadEvent {
+fn own_download(seller: &Seller, release: &Release, when: Timestamp) -> DownloadEvent {
     DownloadEvent {
+        seller_id: seller.id,
         release_id: release.id,
         package: String::new(),
         version: String::new(),
@@ -281,7 +282,7 @@ pub async fn downloads_per_day_are_zero_filled_utc_days(db: &Db) {
             download(&ui, &alpha, "tg_a", Timestamp(today - 3 * DAY + HOUR)),
             download(&ui, &beta, "tg_b", Timestamp(today - 2 * DAY - 1)),
             download(&ui, &alpha, "tg_a", Timestamp(today + HOUR)),
-            own_download(&ui, Timestamp(today + 2 * HOUR)),
+            own_download(&acme, &ui, Timestamp(today + 2 * HOUR)),
             download(&theirs, &initech, "tg_i", Timestamp(today + HOUR)),
             download(&theirs, &initech, "tg_i", Timestamp(first)),
         ],
@@ -411,7 +412,7 @@ pub async fn customers_show_plan_seats_state_and_recent_use(db: &Db) {
             download(&core, &alpha, "tg_a", before(3)),
             download(&core, &alpha, "tg_a", before(40)),
             download(&ui2, &beta, "tg_b", before(45)),
-            own_download(&ui1, before(1)),
+            own_download(&acme, &ui1, before(1)),
         ],
     )
     .await;
@@ -499,7 +500,7 @@ pub async fn download_audit_filters_pages_and_isolates_sellers(db: &Db) {
             by_bob,
             download(&core, &beta, "tg_beta", at(300)),
             download(&ui1, &beta, "tg_beta", at(400)),
-            own_download(&ui2, at(500)),
+            own_download(&acme, &ui2, at(500)),
         ],
     )
     .await;
@@ -845,7 +846,7 @@ pub async fn live_update_lookups_follow_sellers_and_new_downloads(db: &Db) {
         [
             download(&ui, &alpha, "tg_a", at(10)),
             download(&ui, &alpha, "tg_a", at(11)),
-            own_download(&ui, at(12)),
+            own_download(&acme, &ui, at(12)),
             download(&x, &initech, "tg_i", at(13)),
         ],
     )

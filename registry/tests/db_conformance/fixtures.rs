@@ -184,6 +184,7 @@ impl TokenBuilder {
 
 pub fn download(release: &Release, org: &Org, token: &str, when: Timestamp) -> DownloadEvent {
     DownloadEvent {
+        seller_id: org.seller_id,
         release_id: release.id,
         package: String::new(),
         version: String::new(),

@@ -25,6 +25,7 @@ async fn download(app: &TestApp, seller: &str, package: &str, org: &str, ip: &st
     let token = app.org_token(seller, org).await;
     app.db()
         .record_download(&DownloadEvent {
+            seller_id: s.id,
             release_id: state.releases[0].id,
             package: package.to_owned(),
             version: "1.0.0".into(),
@@ -162,6 +163,7 @@ async fn the_csv_export_does_not_start_a_field_with_a_formula() {
     let token = app.seat_token("acme", "globex", &seat).await;
     app.db()
         .record_download(&DownloadEvent {
+            seller_id: acme.id,
             release_id: state.releases[0].id,
             package: "acme-secret-widget".into(),
             version: "1.0.0".into(),

@@ -14,17 +14,6 @@ use crate::error::WebResult;
 use crate::state::Web;
 use crate::templates::{Chrome, html};
 
-/// The events the seller's Stripe webhook endpoint should send (the CLI's `seller stripe`
-/// prints the same list).
-const STRIPE_EVENTS: [&str; 6] = [
-    "checkout.session.completed",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "invoice.paid",
-    "invoice.payment_failed",
-];
-
 pub fn routes() -> Router<Web> {
     Router::new().route("/{seller}/dashboard/settings", get(page))
 }
@@ -113,7 +102,7 @@ async fn page(State(web): State<Web>, user: SellerUser) -> WebResult<Response> {
         stripe,
         webhook_url: format!("{base}/stripe/webhook"),
         connect_webhook_url: format!("{public_url}/stripe/connect/webhook"),
-        events: &STRIPE_EVENTS,
+        events: &tollgate_billing::webhook::EVENTS,
         hex_fingerprint,
         hex_url: format!("{base}/hex"),
         hex_key_url: format!("{base}/hex/public_key"),
