@@ -205,6 +205,17 @@ impl Event {
     }
 }
 
+/// The events a seller's Stripe webhook endpoint (`/{seller}/stripe/webhook`) should send: what
+/// `Billing::webhook` acts on. The CLI (`seller stripe`) and the settings page show this list.
+pub const EVENTS: [&str; 6] = [
+    "checkout.session.completed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "invoice.paid",
+    "invoice.payment_failed",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -594,14 +605,3 @@ mod tests {
         assert_eq!(e.account, None);
     }
 }
-
-/// The events a seller's Stripe webhook endpoint (`/{seller}/stripe/webhook`) should send: what
-/// `Billing::webhook` acts on. The CLI (`seller stripe`) and the settings page show this list.
-pub const EVENTS: [&str; 6] = [
-    "checkout.session.completed",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "invoice.paid",
-    "invoice.payment_failed",
-];
