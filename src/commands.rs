@@ -579,13 +579,7 @@ async fn seat(ctx: &Context, cmd: SeatCmd) -> anyhow::Result<()> {
 
 /// Slugs appear in URLs: lowercase letters, digits and `-`.
 pub fn check_slug(slug: &str) -> anyhow::Result<()> {
-    let ok = !slug.is_empty()
-        && slug.len() <= 64
-        && slug
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !slug.starts_with('-');
-    if !ok {
+    if !tollgate_registry::domain::is_slug(slug) {
         bail!("`{slug}` is not a valid slug: use lowercase letters, digits and `-`");
     }
     Ok(())

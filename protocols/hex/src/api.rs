@@ -255,6 +255,9 @@ pub async fn package(
     headers: HeaderMap,
 ) -> Result<Response, HexError> {
     let (seller, caller) = seller_and_caller(&state, &p.seller, &headers).await?;
+    if !crate::paths::is_name(&p.name) {
+        return Err(HexError::not_found(format!("package {:.100}", p.name)).api());
+    }
     let pa = state
         .registry
         .package_access(&caller, Ecosystem::Hex, &p.name)
@@ -299,6 +302,9 @@ pub async fn release(
     headers: HeaderMap,
 ) -> Result<Response, HexError> {
     let (_, caller) = seller_and_caller(&state, &p.seller, &headers).await?;
+    if !crate::paths::is_name(&p.name) {
+        return Err(HexError::not_found(format!("package {:.100}", p.name)).api());
+    }
     let pa = state
         .registry
         .package_access(&caller, Ecosystem::Hex, &p.name)
