@@ -15,6 +15,7 @@ use crate::name::validate;
 
 mod json_shape;
 pub mod krate;
+mod toml_shape;
 
 /// The largest JSON metadata accepted: crates.io's default upload limit, which it applies to
 /// the metadata too. It carries the README, so it may be large, but not larger than this.
@@ -23,9 +24,14 @@ pub const MAX_METADATA: usize = 10 << 20;
 /// The metadata may nest this deep (it is three levels deep: deps, a dep, its features).
 const MAX_DEPTH: usize = 32;
 
-/// The metadata may hold this many JSON values (dependencies, features, their entries): the
-/// largest crates (thousands of features) hold tens of thousands.
+/// The metadata may hold this many JSON values (counted as in [`json_shape`], about two per
+/// object field): the largest crates (a thousand features) hold tens of thousands; this many
+/// (9 000 dependencies) cost some 20 MB parsed.
 const MAX_VALUES: usize = 200_000;
+
+/// `Cargo.toml` may hold this many values, keys and tables: the largest (a thousand features,
+/// each listing a few others) hold a few thousand; parsed, 50 000 cost some 15 MB.
+const MAX_MANIFEST_VALUES: usize = 50_000;
 
 #[derive(Deserialize)]
 struct Meta {
@@ -163,6 +169,7 @@ fn check_manifest(krate: &[u8], name: &str, vers: &str) -> Result<(), String> {
     let prefix = format!("{name}-{vers}/");
     let wanted = format!("{prefix}Cargo.toml");
     let text = krate::manifest(krate, &prefix, krate::unpack_limit(krate.len()))?;
+    toml_shape::check(&text, &wanted, MAX_MANIFEST_VALUES)?;
     // toml bounds nesting itself (inline tables, arrays and dotted keys alike).
     let manifest: toml::Table =
         toml::from_str(&text).map_err(|e| format!("{wanted} is not valid TOML: {e}"))?;

@@ -261,27 +261,34 @@ fn publish_of_meta(meta: &Value) -> Vec<u8> {
 }
 
 #[test]
-fn refuses_deep_toml_quickly() {
+fn refuses_deep_and_wide_toml_quickly() {
     let path = format!("{NAME}-{VERS}/Cargo.toml");
-    for deep in [
-        format!("{}{} = 1\n", manifest_text(), vec!["a"; 100_000].join(".")),
-        format!(
-            "{}x = {}1{}\n",
-            manifest_text(),
-            "[".repeat(100_000),
-            "]".repeat(100_000)
-        ),
-        format!(
-            "{}x = {}{}\n",
-            manifest_text(),
-            "{a=".repeat(50_000),
-            "}".repeat(50_000)
-        ),
+    let text = manifest_text();
+    for (n, reason) in [
+        (1_000, "is not valid TOML"),
+        (100_000, "holds more than 50000 values"),
     ] {
-        let k = gzip(&tar_of(&[(&path, deep.as_bytes())]));
-        let e = refused(&publish_of(&k));
-        assert!(e.contains("is not valid TOML"), "{e}");
+        for deep in [
+            format!("{text}{} = 1\n", vec!["a"; n].join(".")),
+            format!("{text}x = {}1{}\n", "[".repeat(n), "]".repeat(n)),
+            format!("{text}x = {}{}\n", "{a=".repeat(n), "}".repeat(n)),
+        ] {
+            let k = gzip(&tar_of(&[(&path, deep.as_bytes())]));
+            let e = refused(&publish_of(&k));
+            assert!(e.contains(reason), "{e}");
+        }
     }
+    // 120 KB of tiny values, which would cost some 20 MB parsed.
+    let wide = format!("{text}x = [{}1]\n", "1,".repeat(60_000));
+    let e = refused(&publish_of(&gzip(&tar_of(&[(&path, wide.as_bytes())]))));
+    assert!(e.contains("holds more than 50000 values"), "{e}");
+    // A manifest the size of the largest real ones (a thousand features) is read.
+    let features: String = (0..1_000)
+        .map(|i| format!("f{i} = [\"f{}\", \"dep:d{i}\"]\n", i + 1))
+        .collect();
+    let big = format!("{text}[features]\n{features}");
+    let k = gzip(&tar_of(&[(&path, big.as_bytes())]));
+    parse(&publish_of(&k)).expect("a thousand features");
 }
 
 #[test]
