@@ -88,8 +88,9 @@ const SMALL_ATOM_UTF8_EXT: u8 = 119;
 /// the limit keeps a hostile body from exhausting the stack.
 const MAX_DEPTH: usize = 64;
 
-/// A decompressed term larger than this is refused by [`decode`].
-const MAX_DECOMPRESSED: usize = 16 * 1024 * 1024;
+/// A decompressed term larger than this is refused by [`decode`]: Hex request bodies are a few
+/// hundred bytes (and hex_core does not compress them).
+const MAX_DECOMPRESSED: usize = 1024 * 1024;
 
 /// [`decode`] refuses input holding more terms than this: a term takes 32 bytes or more decoded
 /// for as little as one sent (`NIL_EXT`), and Hex request bodies hold a handful.
@@ -189,7 +190,9 @@ pub fn decode(bytes: &[u8]) -> Result<Term, String> {
         };
         let size = reader.u32()? as usize;
         if size > MAX_DECOMPRESSED {
-            return Err(format!("compressed term of {size} bytes is too large"));
+            return Err(format!(
+                "compressed term of {size} bytes is larger than the maximum of {MAX_DECOMPRESSED}"
+            ));
         }
         let mut inflated = Vec::new();
         flate2::read::ZlibDecoder::new(reader.bytes)
@@ -604,11 +607,15 @@ mod tests {
             bytes.extend([b'a'; 65_535]);
         }
         assert_eq!(decode(&bytes), Err("more than 100000 terms".into()));
-        // A compressed term that inflates past 16 MiB is refused from its size field.
+        // A compressed term that would inflate past 1 MiB is refused from its size field.
         let mut bytes = vec![131, 80];
         bytes.extend(u32::MAX.to_be_bytes());
         bytes.extend([120, 156, 3, 0, 0, 0, 0, 1]);
-        assert!(decode(&bytes).expect_err("big").contains("too large"));
+        assert!(
+            decode(&bytes)
+                .expect_err("big")
+                .contains("larger than the maximum")
+        );
     }
 }
 
