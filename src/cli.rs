@@ -133,6 +133,13 @@ pub struct ServeArgs {
     /// Largest package accepted on publish, in MiB.
     #[arg(long, env = "TOLLGATE_MAX_UPLOAD_MB", default_value_t = 256)]
     pub max_upload_mb: usize,
+    /// How long a client may take to send a request's headers; a kept-alive connection that
+    /// sends no next request within it is closed too.
+    #[arg(long, env = "TOLLGATE_HEADER_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub header_timeout: Duration,
+    /// A connection on which no byte moves either way for this long is closed.
+    #[arg(long, env = "TOLLGATE_IDLE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub idle_timeout: Duration,
 }
 
 #[derive(Debug, Subcommand)]

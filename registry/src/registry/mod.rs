@@ -243,29 +243,9 @@ impl Registry {
         })
     }
 
-    /// May `caller` publish `package`? Only a publish token of the package's seller, within its
-    /// package scope if it has one.
+    /// May `caller` publish `package`? See [`crate::upload::check_publish`].
     pub fn check_publish(&self, caller: &Caller, package: &PackageRef) -> Result<()> {
-        let token = &caller.0;
-        if token.kind != TokenKind::Publish {
-            return Err(Error::Forbidden(format!(
-                "a {} token cannot publish; use a publish token (`tollgate token create --publish`)",
-                token.kind.as_str()
-            )));
-        }
-        if !token.packages.is_empty() && !token.packages.contains(package) {
-            return Err(Error::Forbidden(format!(
-                "this publish token is limited to {} and may not publish {}",
-                token
-                    .packages
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                package
-            )));
-        }
-        Ok(())
+        crate::upload::check_publish(caller, package)
     }
 
     /// The publish pipeline's last two steps: the blob is stored (create-only, by sha256), then
