@@ -15,6 +15,10 @@ use crate::yaml;
 /// (`gem build` of a typical gem writes 2 to 20 KiB). A larger one is refused, not truncated.
 pub const MAX_GEMSPEC_BYTES: u64 = 2 * 1024 * 1024;
 
+/// Largest accepted `metadata.gz` as stored: deflate never grows 2 MiB by more than a few
+/// KiB, and a gzip header's name and comment are at most 64 KiB each (flate2's limit).
+const MAX_METADATA_GZ: u64 = MAX_GEMSPEC_BYTES + 256 * 1024;
+
 /// Most tar entries looked at. `gem build` writes three (`metadata.gz`, `data.tar.gz`,
 /// `checksums.yaml.gz`), a signed gem three more (`*.sig`).
 pub const MAX_ENTRIES: usize = 16;
@@ -124,18 +128,25 @@ pub fn parse_gem(gem: &[u8]) -> Result<GemSpec, String> {
     parse_yaml(&metadata)
 }
 
-/// `metadata.gz` as text, refused past `MAX_GEMSPEC_BYTES`.
-fn inflate(entry: impl Read) -> Result<String, String> {
+/// `metadata.gz` as text, refused past `MAX_METADATA_GZ` stored or `MAX_GEMSPEC_BYTES`
+/// inflated.
+fn inflate<R: Read>(entry: tar::Entry<'_, R>) -> Result<String, String> {
+    let too_large = || {
+        format!(
+            "the gemspec in metadata.gz is larger than {} MiB",
+            MAX_GEMSPEC_BYTES >> 20
+        )
+    };
+    if entry.size() > MAX_METADATA_GZ {
+        return Err(too_large());
+    }
     let mut text = String::new();
     flate2::read::GzDecoder::new(entry)
         .take(MAX_GEMSPEC_BYTES + 1)
         .read_to_string(&mut text)
         .map_err(|e| format!("metadata.gz is not gzipped UTF-8 text: {e}"))?;
     if text.len() as u64 > MAX_GEMSPEC_BYTES {
-        return Err(format!(
-            "the gemspec in metadata.gz is larger than {} MiB",
-            MAX_GEMSPEC_BYTES >> 20
-        ));
+        return Err(too_large());
     }
     Ok(text)
 }
@@ -510,6 +521,15 @@ end
 
     #[test]
     fn bounds_the_gemspec_and_what_is_kept() {
+        let stored = vec![0u8; (MAX_METADATA_GZ + 1) as usize];
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_ustar();
+        header.set_size(stored.len() as u64);
+        header.set_cksum();
+        tar.append_data(&mut header, "metadata.gz", &stored[..])
+            .expect("tar entry");
+        let e = parse_gem(&tar.into_inner().expect("tar")).expect_err("too large");
+        assert!(e.contains("larger than 2 MiB"), "{e}");
         let big = format!(
             "{YAML}files:\n{}",
             "- lib/a_file_of_a_very_large_gem.rb\n".repeat(60_000)
