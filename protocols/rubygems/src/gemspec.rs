@@ -33,7 +33,7 @@ pub const MAX_REQUIREMENTS: usize = 32;
 /// Longest kept text (summary, description, homepage, each author, …): a description is a
 /// paragraph or a README, not a megabyte; it is stored per release and served in every
 /// `.gemspec.rz`.
-pub const MAX_TEXT: usize = 64 * 1024;
+pub const MAX_TEXT: usize = 32 * 1024;
 
 /// `(operator, version)` pairs of a `Gem::Requirement`, in gemspec order.
 pub type Requirement = Vec<(String, String)>;
@@ -551,7 +551,7 @@ end
             &format!("summary: {}", "x".repeat(MAX_TEXT + 1)),
         );
         let e = parse_yaml(&long).expect_err("too long");
-        assert!(e.contains("summary is longer than 64 KiB"), "{e}");
+        assert!(e.contains("summary is longer than 32 KiB"), "{e}");
         let pairs = "  - - \">=\"\n    - !ruby/object:Gem::Version\n      version: '1'\n"
             .repeat(MAX_REQUIREMENTS + 1);
         let section = "required_rubygems_version: !ruby/object:Gem::Requirement\n  requirements:\n";

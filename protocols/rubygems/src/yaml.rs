@@ -4,7 +4,12 @@
 //! (an explicit state stack, no recursion) and builds the value itself on its own stack,
 //! refusing anchors and aliases, more than `MAX_DEPTH` levels and more than `MAX_NODES`
 //! values before building them. A value it returns nests at most `MAX_DEPTH` deep, so even
-//! dropping it recurses only that far. Pure.
+//! dropping it recurses only that far. The scanner under the parser queues every token of a
+//! flow collection (`[a,b,…]`) before the parser sees the first (about 100 bytes of queue per
+//! byte of text), so its input is cut off `MAX_READ_AHEAD` bytes past the last event. Pure.
+
+use std::cell::Cell;
+use std::rc::Rc;
 
 use yaml_rust2::Yaml;
 use yaml_rust2::parser::{Event, Parser, Tag};
@@ -20,6 +25,12 @@ pub const MAX_DEPTH: usize = 64;
 /// tree a few tens of MB at most.
 pub const MAX_NODES: usize = 100_000;
 
+/// Most text the scanner may read for one event: twice the longest kept text
+/// (`gemspec::MAX_TEXT`), as a block scalar is one event. `Gem::Specification#to_yaml` writes
+/// flow style only for empty collections (`[]`, `{}`), so no real gemspec comes near it; a
+/// flow collection this long queues up to 16 MB of tokens.
+pub const MAX_READ_AHEAD: usize = 64 * 1024;
+
 /// What `gem push` prints when a gemspec uses anchors or aliases.
 pub const ALIASES: &str = "the gemspec in metadata.gz uses YAML anchors or aliases (`&`, `*`), \
      which `gem build` never writes; build the gem with `gem build`";
@@ -31,15 +42,57 @@ enum Open {
     Map(Hash, Option<Yaml>),
 }
 
+/// How much more text the scanner may read before the next event; shared between the reader
+/// and the text it feeds the parser.
+#[derive(Default)]
+struct Meter {
+    left: Cell<usize>,
+    /// The text was cut off: whatever the parser makes of it is not the gemspec.
+    cut: Cell<bool>,
+}
+
+/// `text` as the parser's input, ending early once `meter` runs out.
+struct Metered<'a> {
+    chars: std::str::Chars<'a>,
+    meter: Rc<Meter>,
+}
+
+impl Iterator for Metered<'_> {
+    type Item = char;
+    fn next(&mut self) -> Option<char> {
+        let left = self.meter.left.get();
+        if left == 0 {
+            self.meter.cut.set(true);
+            return None;
+        }
+        let c = self.chars.next()?;
+        self.meter.left.set(left.saturating_sub(c.len_utf8()));
+        Some(c)
+    }
+}
+
 /// The first document of `text`, read under the limits above; any later document is not read.
 pub fn load_first(text: &str) -> Result<Yaml, String> {
-    let mut parser = Parser::new_from_str(text);
+    let meter = Rc::new(Meter::default());
+    meter.left.set(MAX_READ_AHEAD);
+    let mut parser = Parser::new(Metered {
+        chars: text.chars(),
+        meter: meter.clone(),
+    });
     let mut stack: Vec<Open> = Vec::new();
     let mut nodes = 0usize;
     loop {
-        let (event, _) = parser
-            .next_token()
-            .map_err(|e| format!("the gemspec in metadata.gz is not valid YAML: {e}"))?;
+        let next = parser.next_token();
+        if meter.cut.get() {
+            return Err(format!(
+                "the gemspec in metadata.gz has a YAML value or flow collection (`[…]`, `{{…}}`) \
+                 longer than {} KiB",
+                MAX_READ_AHEAD / 1024
+            ));
+        }
+        meter.left.set(MAX_READ_AHEAD);
+        let (event, _) =
+            next.map_err(|e| format!("the gemspec in metadata.gz is not valid YAML: {e}"))?;
         if matches!(
             event,
             Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..)
@@ -224,6 +277,26 @@ mod tests {
         let over = "- x\n".repeat(MAX_NODES);
         let e = load_first(&over).expect_err("too many");
         assert!(e.contains("more than 100000 values"), "{e}");
+    }
+
+    /// A flow collection is tokenized whole before its first event: cut off, not queued.
+    #[test]
+    fn refuses_long_flow_collections() {
+        for text in [
+            format!("[{}]", "a,".repeat(MAX_READ_AHEAD)),
+            format!("{{{}}}", "a: b,\n".repeat(MAX_READ_AHEAD / 4)),
+        ] {
+            let e = load_first(&text).expect_err("too long");
+            assert!(e.contains("flow collection"), "{e}");
+        }
+        // Block collections of any length stream: each item is an event.
+        let block = "- a\n".repeat(MAX_READ_AHEAD);
+        assert!(load_first(&block).is_ok());
+        // One long scalar, up to the limit.
+        let scalar = format!("a: |\n  {}\n", "x".repeat(MAX_READ_AHEAD - 100));
+        assert!(load_first(&scalar).is_ok());
+        let scalar = format!("a: |\n  {}\n", "x".repeat(MAX_READ_AHEAD));
+        assert!(load_first(&scalar).is_err());
     }
 
     #[test]
