@@ -11,7 +11,7 @@ use crate::version::{self, RUBY};
 use crate::yaml;
 
 /// Largest accepted gemspec (`metadata.gz` decompressed). A gemspec's size is its `files`
-/// list, 50 to 100 bytes a file: 2 MiB is 20 000 to 40 000 files, more than any gem ships
+/// list, 50 to 100 bytes a file: 2 MiB is 20 000 to 40 000 files, far more than gems ship
 /// (`gem build` of a typical gem writes 2 to 20 KiB). A larger one is refused, not truncated.
 pub const MAX_GEMSPEC_BYTES: u64 = 2 * 1024 * 1024;
 
@@ -95,31 +95,37 @@ pub fn valid_name(name: &str) -> bool {
 }
 
 /// Reads and checks the gemspec of a `.gem`. Bounded: at most `MAX_ENTRIES` tar headers are
-/// read, `metadata.gz` is inflated to at most `MAX_GEMSPEC_BYTES`, the YAML is read by
+/// read (each name at most 256 bytes), `metadata.gz` is inflated to at most `MAX_GEMSPEC_BYTES`, the YAML is read by
 /// `yaml::load_first`. Errors are sentences `gem push` prints.
 pub fn parse_gem(gem: &[u8]) -> Result<GemSpec, String> {
     let bad = |e: std::io::Error| format!("the .gem file is not a valid gem archive: {e}");
     let mut archive = tar::Archive::new(gem);
     let (mut metadata, mut data) = (None, false);
+    let mut names: Vec<Vec<u8>> = Vec::new();
     // Raw: GNU long names and PAX headers are not expanded (nor buffered); `gem build` writes
-    // neither for the top-level entries, and RubyGems reads these names from the plain header.
-    for (seen, entry) in archive.entries().map_err(bad)?.raw(true).enumerate() {
-        if seen == MAX_ENTRIES {
+    // neither, and RubyGems reads entry names from the plain header.
+    for entry in archive.entries().map_err(bad)?.raw(true) {
+        if names.len() == MAX_ENTRIES {
             return Err(format!(
                 "the .gem file has more than {MAX_ENTRIES} entries; `gem build` writes 3"
             ));
         }
         let entry = entry.map_err(bad)?;
-        let path = entry.path_bytes();
+        let path = entry.path_bytes().into_owned();
+        // `gem install` refuses a gem holding a name twice; so does this, rather than index a
+        // gemspec the client would not read.
+        if names.contains(&path) {
+            return Err(format!(
+                "the .gem file holds `{}` twice",
+                shown(&String::from_utf8_lossy(&path))
+            ));
+        }
         match &path[..] {
-            // The first one counts, as for RubyGems.
-            b"metadata.gz" if metadata.is_none() => metadata = Some(inflate(entry)?),
+            b"metadata.gz" => metadata = Some(inflate(entry)?),
             b"data.tar.gz" => data = true,
             _ => {}
         }
-        if metadata.is_some() && data {
-            break;
-        }
+        names.push(path);
     }
     let metadata = metadata.ok_or("the .gem file has no metadata.gz")?;
     if !data {
@@ -576,11 +582,12 @@ end
         bytes.extend(gem(YAML, true));
         let e = parse_gem(&bytes).expect_err("too many entries");
         assert!(e.contains("more than 16 entries"), "{e}");
-        // Entries after metadata.gz and data.tar.gz are not read at all.
-        let mut ok = gem(YAML, true);
-        ok.truncate(ok.len() - 1024);
-        ok.extend(b"not a tar header".repeat(100));
-        parse_gem(&ok).expect("stops after the two entries it needs");
+        // A name twice, as `gem install` would refuse it.
+        let mut twice = gem(YAML, true);
+        twice.truncate(twice.len() - 1024);
+        twice.extend(gem("--- {}\n", false));
+        let e = parse_gem(&twice).expect_err("twice");
+        assert!(e.contains("holds `metadata.gz` twice"), "{e}");
     }
 
     fn tar_of_nothing() -> Vec<u8> {
