@@ -43,12 +43,17 @@ pub async fn publish(
     let caller = auth::caller(&state, &seller, &headers, true).await?;
     let upload = Upload::permit(caller, None, &headers, state.config.max_publish_bytes)?;
     let (caller, body) = upload.read(body).await?;
+    // The crate's name is in the JSON head: the token's scope is checked before the `.crate`
+    // is inflated.
+    let head = publish::peek(&body).map_err(CargoError::bad_request)?;
+    state
+        .registry
+        .check_publish(&caller, &package(&head.name))?;
     let parsed = tokio::task::spawn_blocking(move || publish::parse(&body))
         .await
         .map_err(|e| CargoError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
         .map_err(CargoError::bad_request)?;
     let pkg = package(&parsed.name);
-    state.registry.check_publish(&caller, &pkg)?;
     let db = state.registry.db();
     let key = collision_key(&parsed.name);
     if let Some(other) = db

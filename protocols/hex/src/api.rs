@@ -135,16 +135,15 @@ async fn publish_tarball(
     let (caller, bytes) = Upload::permit(caller, named.as_ref(), headers, tarball::MAX_TARBALL)?
         .read(body)
         .await?;
-    // Checking the tarball inflates its contents: CPU work, off the async workers.
+    // The name is in the outer tar's metadata.config: the token's scope is checked before the
+    // contents are inflated (CPU work, off the async workers).
+    let name = tarball::peek_name(&bytes).map_err(refused)?;
+    state.registry.check_publish(&caller, &package_ref(&name))?;
     let checked = bytes.clone();
     let package = tokio::task::spawn_blocking(move || tarball::parse(&checked))
         .await
         .map_err(|e| HexError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-        .map_err(|invalid| {
-            let mut e = HexError::new(StatusCode::UNPROCESSABLE_ENTITY, invalid.message);
-            e.errors = invalid.errors;
-            e
-        })?;
+        .map_err(refused)?;
     let meta = &package.metadata;
     if let Some(name) = path_name
         && name != meta.name
@@ -400,6 +399,13 @@ pub async fn retire(
         .await
         .map_err(|e| HexError::from(e).api())?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A tarball that fails its checks, in the shape mix prints field by field.
+fn refused(invalid: tarball::Invalid) -> HexError {
+    let mut e = HexError::new(StatusCode::UNPROCESSABLE_ENTITY, invalid.message);
+    e.errors = invalid.errors;
+    e
 }
 
 /// A retirement is a reason and a short message.
