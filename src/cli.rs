@@ -1,4 +1,6 @@
-//! The command line. Every option also reads a `TOLLGATE_*` environment variable.
+//! The command line. Every option also reads a `TOLLGATE_*` environment variable, whose value
+//! `--help` never shows (`hide_env_values`): a database URL holds a password, and help output is
+//! pasted into tickets and chats. A test walks every command to keep it so.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,22 +17,33 @@ use tollgate_registry::domain::{PackageRef, VersionRule};
 )]
 pub struct Cli {
     /// Data directory: the SQLite database and the package store live here by default.
-    #[arg(long, global = true, env = "TOLLGATE_DATA", default_value = "./data")]
+    #[arg(
+        long,
+        global = true,
+        env = "TOLLGATE_DATA",
+        default_value = "./data",
+        hide_env_values = true
+    )]
     pub data: PathBuf,
     /// Database URL; a path or `sqlite:` URL means SQLite. Default: `<data>/tollgate.db`.
-    #[arg(long, global = true, env = "TOLLGATE_DATABASE_URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "TOLLGATE_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// Package store: a path, `file:///path`, or `s3://bucket/prefix` (with TOLLGATE_S3_ENDPOINT,
     /// TOLLGATE_S3_PATH_STYLE, TOLLGATE_S3_REGION and the AWS credential variables).
     /// Default: the data directory.
-    #[arg(long, global = true, env = "TOLLGATE_STORE")]
+    #[arg(long, global = true, env = "TOLLGATE_STORE", hide_env_values = true)]
     pub store: Option<String>,
     /// Answer downloads from an S3 store with short-lived presigned redirects instead of
     /// streaming them through the server.
-    #[arg(long, global = true, env = "TOLLGATE_S3_PRESIGN", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    #[arg(long, global = true, env = "TOLLGATE_S3_PRESIGN", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false", hide_env_values = true)]
     pub s3_presign: bool,
     /// Print machine-readable JSON instead of text.
-    #[arg(long, global = true, env = "TOLLGATE_JSON")]
+    #[arg(long, global = true, env = "TOLLGATE_JSON", hide_env_values = true)]
     pub json: bool,
     #[command(flatten)]
     pub billing: BillingArgs,
@@ -76,7 +89,7 @@ pub enum Command {
     },
     /// List recent download events of a seller.
     Downloads {
-        #[arg(long, env = "TOLLGATE_SELLER")]
+        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
         seller: String,
         #[arg(long, default_value_t = 100)]
         limit: i64,
@@ -95,11 +108,17 @@ pub struct BillingArgs {
         long,
         global = true,
         env = "TOLLGATE_MAIL_FROM",
-        default_value = "Tollgate <tollgate@localhost>"
+        default_value = "Tollgate <tollgate@localhost>",
+        hide_env_values = true
     )]
     pub mail_from: String,
     /// Another Stripe-compatible API (tests). Default: Stripe.
-    #[arg(long, global = true, env = "TOLLGATE_STRIPE_API_BASE")]
+    #[arg(
+        long,
+        global = true,
+        env = "TOLLGATE_STRIPE_API_BASE",
+        hide_env_values = true
+    )]
     pub stripe_api_base: Option<String>,
     /// The operator's Stripe platform key, for sellers connected with Stripe Connect.
     #[arg(
@@ -118,20 +137,35 @@ pub struct BillingArgs {
     )]
     pub stripe_connect_webhook_secret: Option<String>,
     /// Another Stripe Connect OAuth host (tests). Default: Stripe's.
-    #[arg(long, global = true, env = "TOLLGATE_STRIPE_CONNECT_BASE")]
+    #[arg(
+        long,
+        global = true,
+        env = "TOLLGATE_STRIPE_CONNECT_BASE",
+        hide_env_values = true
+    )]
     pub stripe_connect_base: Option<String>,
 }
 
 #[derive(Debug, Parser)]
 pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the chosen address is printed).
-    #[arg(long, env = "TOLLGATE_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "TOLLGATE_LISTEN",
+        default_value = "127.0.0.1:8080",
+        hide_env_values = true
+    )]
     pub listen: SocketAddr,
     /// Public base URL clients use (written into npm lockfiles). Default: http://<listen>.
-    #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
+    #[arg(long, env = "TOLLGATE_PUBLIC_URL", hide_env_values = true)]
     pub public_url: Option<String>,
     /// Largest package accepted on publish, in MiB.
-    #[arg(long, env = "TOLLGATE_MAX_UPLOAD_MB", default_value_t = 256)]
+    #[arg(
+        long,
+        env = "TOLLGATE_MAX_UPLOAD_MB",
+        default_value_t = 256,
+        hide_env_values = true
+    )]
     pub max_upload_mb: usize,
 }
 
@@ -150,10 +184,14 @@ pub enum SellerCmd {
     StripeConnectLink {
         slug: String,
         /// The platform's Connect client id (`ca_…`).
-        #[arg(long, env = "TOLLGATE_STRIPE_CONNECT_CLIENT_ID")]
+        #[arg(
+            long,
+            env = "TOLLGATE_STRIPE_CONNECT_CLIENT_ID",
+            hide_env_values = true
+        )]
         client_id: String,
         /// This server's public URL (the OAuth redirect goes to it).
-        #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
+        #[arg(long, env = "TOLLGATE_PUBLIC_URL", hide_env_values = true)]
         public_url: String,
     },
     /// Show a seller: its repositories and the Hex public key fingerprint.
@@ -162,7 +200,7 @@ pub enum SellerCmd {
     LoginLink {
         slug: String,
         /// This server's public URL. Default: http://127.0.0.1:8080.
-        #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
+        #[arg(long, env = "TOLLGATE_PUBLIC_URL", hide_env_values = true)]
         public_url: Option<String>,
     },
     /// Connect a seller's Stripe account: its own secret key, or (Stripe Connect) its connected
@@ -191,7 +229,7 @@ pub enum SellerCmd {
 pub enum ProductCmd {
     /// Create a product; packages may be named before their first release.
     Create {
-        #[arg(long, env = "TOLLGATE_SELLER")]
+        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
         seller: String,
         product: String,
         /// Display name (default: the product slug).
@@ -202,7 +240,7 @@ pub enum ProductCmd {
         packages: Vec<PackageRef>,
     },
     List {
-        #[arg(long, env = "TOLLGATE_SELLER")]
+        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
         seller: String,
     },
 }
@@ -211,24 +249,24 @@ pub enum ProductCmd {
 pub enum OrgCmd {
     /// Create a buyer org.
     Create {
-        #[arg(long, env = "TOLLGATE_SELLER")]
+        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
         seller: String,
         org: String,
         #[arg(long)]
         name: String,
     },
     List {
-        #[arg(long, env = "TOLLGATE_SELLER")]
+        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
         seller: String,
     },
     /// Print a Stripe customer portal link where the org's admin changes seats, card or plan.
     BillingLink {
-        #[arg(long, env = "TOLLGATE_SELLER")]
+        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
         seller: String,
         #[arg(long)]
         org: String,
         /// Where the portal returns to. Default: http://localhost:8080.
-        #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
+        #[arg(long, env = "TOLLGATE_PUBLIC_URL", hide_env_values = true)]
         public_url: Option<String>,
     },
     /// Print a one-time link that signs a seat holder in to the org's page (valid 24 hours).
@@ -238,7 +276,7 @@ pub enum OrgCmd {
         /// The member's e-mail address (an active seat of the org).
         email: String,
         /// This server's public URL. Default: http://127.0.0.1:8080.
-        #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
+        #[arg(long, env = "TOLLGATE_PUBLIC_URL", hide_env_values = true)]
         public_url: Option<String>,
     },
 }
@@ -260,7 +298,7 @@ pub struct GrantArgs {
 
 #[derive(Debug, Args)]
 pub struct GrantTarget {
-    #[arg(long, env = "TOLLGATE_SELLER")]
+    #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
     pub seller: String,
     #[arg(long)]
     pub org: String,
@@ -278,7 +316,7 @@ pub enum GrantSub {
 pub enum TokenCmd {
     /// Create a token and print its secret once.
     Create {
-        #[arg(long, env = "TOLLGATE_SELLER")]
+        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
         seller: String,
         /// A seller's publish token.
         #[arg(long, conflicts_with = "org")]
@@ -297,7 +335,7 @@ pub enum TokenCmd {
     Revoke { id: String },
     /// List tokens (never their secrets).
     List {
-        #[arg(long, env = "TOLLGATE_SELLER")]
+        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
         seller: Option<String>,
     },
 }
@@ -327,7 +365,7 @@ pub enum SeatCmd {
 
 #[derive(Debug, Args)]
 pub struct OrgRef {
-    #[arg(long, env = "TOLLGATE_SELLER")]
+    #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
     pub seller: String,
     #[arg(long)]
     pub org: String,
@@ -337,7 +375,7 @@ pub struct OrgRef {
 pub enum PlanCmd {
     /// Map a Stripe price to a product: `/{seller}/buy/{plan}` sells it.
     Create {
-        #[arg(long, env = "TOLLGATE_SELLER")]
+        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
         seller: String,
         #[arg(long)]
         product: String,
@@ -357,7 +395,7 @@ pub enum PlanCmd {
         slug: Option<String>,
     },
     List {
-        #[arg(long, env = "TOLLGATE_SELLER")]
+        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
         seller: String,
     },
 }
@@ -366,7 +404,7 @@ pub enum PlanCmd {
 pub enum LicenseCmd {
     /// Print a signed license key for an org's license to a product (from its entitlements).
     Issue {
-        #[arg(long, env = "TOLLGATE_SELLER")]
+        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
         seller: String,
         #[arg(long)]
         org: String,
@@ -375,7 +413,7 @@ pub enum LicenseCmd {
     },
     /// Print the seller's license public key (`ed25519:…`).
     PublicKey {
-        #[arg(long, env = "TOLLGATE_SELLER")]
+        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
         seller: String,
     },
     /// Check a license key offline (no server, no database): exit 0 when valid.
@@ -385,4 +423,40 @@ pub enum LicenseCmd {
         #[arg(long)]
         public_key: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every argument of every command that reads a variable hides its value in `--help`.
+    #[test]
+    fn help_never_shows_an_environment_value() {
+        fn walk(cmd: &clap::Command, path: &str, bad: &mut Vec<String>, seen: &mut usize) {
+            for arg in cmd.get_arguments() {
+                if arg.get_env().is_some() {
+                    *seen += 1;
+                    if !arg.is_hide_env_values_set() {
+                        bad.push(format!("{path} --{}", arg.get_id()));
+                    }
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), bad, seen);
+            }
+        }
+        let mut bad = Vec::new();
+        let mut seen = 0;
+        walk(&Cli::command(), "tollgate", &mut bad, &mut seen);
+        assert!(
+            seen > 10,
+            "only {seen} arguments read a variable: the walk missed some"
+        );
+        assert!(
+            bad.is_empty(),
+            "these show their variable's value in --help: {bad:?}"
+        );
+    }
 }
