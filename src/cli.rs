@@ -1,6 +1,7 @@
 //! The command line. Every option also reads a `TOLLGATE_*` environment variable, whose value
-//! `--help` never shows (`hide_env_values`): a database URL holds a password, and help output is
-//! pasted into tickets and chats. A test walks every command to keep it so.
+//! `--help` never shows: a database URL holds a password, and help output gets pasted into
+//! tickets and chats. One setting on the top command hides them all (see [`hide_env_values`]),
+//! so an option added later cannot forget it; a test walks every command to keep it so.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,43 +14,45 @@ use tollgate_registry::domain::{PackageRef, VersionRule};
 #[command(
     name = "tollgate",
     version,
-    about = "Sell and deliver paid packages: npm, Cargo, Hex and RubyGems from one server"
+    about = "Sell and deliver paid packages: npm, Cargo, Hex and RubyGems from one server",
+    mut_args = hide_env_value,
+    mut_subcommands = hide_env_values
 )]
 pub struct Cli {
     /// Data directory: the SQLite database and the package store live here by default.
-    #[arg(
-        long,
-        global = true,
-        env = "TOLLGATE_DATA",
-        default_value = "./data",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "TOLLGATE_DATA", default_value = "./data")]
     pub data: PathBuf,
     /// Database URL; a path or `sqlite:` URL means SQLite. Default: `<data>/tollgate.db`.
-    #[arg(
-        long,
-        global = true,
-        env = "TOLLGATE_DATABASE_URL",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "TOLLGATE_DATABASE_URL")]
     pub database_url: Option<String>,
     /// Package store: a path, `file:///path`, or `s3://bucket/prefix` (with TOLLGATE_S3_ENDPOINT,
     /// TOLLGATE_S3_PATH_STYLE, TOLLGATE_S3_REGION and the AWS credential variables).
     /// Default: the data directory.
-    #[arg(long, global = true, env = "TOLLGATE_STORE", hide_env_values = true)]
+    #[arg(long, global = true, env = "TOLLGATE_STORE")]
     pub store: Option<String>,
     /// Answer downloads from an S3 store with short-lived presigned redirects instead of
     /// streaming them through the server.
-    #[arg(long, global = true, env = "TOLLGATE_S3_PRESIGN", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false", hide_env_values = true)]
+    #[arg(long, global = true, env = "TOLLGATE_S3_PRESIGN", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
     pub s3_presign: bool,
     /// Print machine-readable JSON instead of text.
-    #[arg(long, global = true, env = "TOLLGATE_JSON", hide_env_values = true)]
+    #[arg(long, global = true, env = "TOLLGATE_JSON")]
     pub json: bool,
     #[command(flatten)]
     pub billing: BillingArgs,
     /// What to do; without one, `serve` with its defaults.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// `--help` names the variable an option reads (`[env: TOLLGATE_DATABASE_URL]`), not its value.
+fn hide_env_value(arg: clap::Arg) -> clap::Arg {
+    arg.hide_env_values(true)
+}
+
+/// [`hide_env_value`] on every option of `cmd` and of all its subcommands.
+fn hide_env_values(cmd: clap::Command) -> clap::Command {
+    cmd.mut_args(hide_env_value)
+        .mut_subcommands(hide_env_values)
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,7 +92,7 @@ pub enum Command {
     },
     /// List recent download events of a seller.
     Downloads {
-        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
+        #[arg(long, env = "TOLLGATE_SELLER")]
         seller: String,
         #[arg(long, default_value_t = 100)]
         limit: i64,
@@ -108,17 +111,11 @@ pub struct BillingArgs {
         long,
         global = true,
         env = "TOLLGATE_MAIL_FROM",
-        default_value = "Tollgate <tollgate@localhost>",
-        hide_env_values = true
+        default_value = "Tollgate <tollgate@localhost>"
     )]
     pub mail_from: String,
     /// Another Stripe-compatible API (tests). Default: Stripe.
-    #[arg(
-        long,
-        global = true,
-        env = "TOLLGATE_STRIPE_API_BASE",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "TOLLGATE_STRIPE_API_BASE")]
     pub stripe_api_base: Option<String>,
     /// The operator's Stripe platform key, for sellers connected with Stripe Connect.
     #[arg(
@@ -137,35 +134,20 @@ pub struct BillingArgs {
     )]
     pub stripe_connect_webhook_secret: Option<String>,
     /// Another Stripe Connect OAuth host (tests). Default: Stripe's.
-    #[arg(
-        long,
-        global = true,
-        env = "TOLLGATE_STRIPE_CONNECT_BASE",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "TOLLGATE_STRIPE_CONNECT_BASE")]
     pub stripe_connect_base: Option<String>,
 }
 
 #[derive(Debug, Parser)]
 pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the chosen address is printed).
-    #[arg(
-        long,
-        env = "TOLLGATE_LISTEN",
-        default_value = "127.0.0.1:8080",
-        hide_env_values = true
-    )]
+    #[arg(long, env = "TOLLGATE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// Public base URL clients use (written into npm lockfiles). Default: http://<listen>.
-    #[arg(long, env = "TOLLGATE_PUBLIC_URL", hide_env_values = true)]
+    #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Largest package accepted on publish, in MiB.
-    #[arg(
-        long,
-        env = "TOLLGATE_MAX_UPLOAD_MB",
-        default_value_t = 256,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "TOLLGATE_MAX_UPLOAD_MB", default_value_t = 256)]
     pub max_upload_mb: usize,
 }
 
@@ -184,14 +166,10 @@ pub enum SellerCmd {
     StripeConnectLink {
         slug: String,
         /// The platform's Connect client id (`ca_…`).
-        #[arg(
-            long,
-            env = "TOLLGATE_STRIPE_CONNECT_CLIENT_ID",
-            hide_env_values = true
-        )]
+        #[arg(long, env = "TOLLGATE_STRIPE_CONNECT_CLIENT_ID")]
         client_id: String,
         /// This server's public URL (the OAuth redirect goes to it).
-        #[arg(long, env = "TOLLGATE_PUBLIC_URL", hide_env_values = true)]
+        #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
         public_url: String,
     },
     /// Show a seller: its repositories and the Hex public key fingerprint.
@@ -200,7 +178,7 @@ pub enum SellerCmd {
     LoginLink {
         slug: String,
         /// This server's public URL. Default: http://127.0.0.1:8080.
-        #[arg(long, env = "TOLLGATE_PUBLIC_URL", hide_env_values = true)]
+        #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
         public_url: Option<String>,
     },
     /// Connect a seller's Stripe account: its own secret key, or (Stripe Connect) its connected
@@ -229,7 +207,7 @@ pub enum SellerCmd {
 pub enum ProductCmd {
     /// Create a product; packages may be named before their first release.
     Create {
-        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
+        #[arg(long, env = "TOLLGATE_SELLER")]
         seller: String,
         product: String,
         /// Display name (default: the product slug).
@@ -240,7 +218,7 @@ pub enum ProductCmd {
         packages: Vec<PackageRef>,
     },
     List {
-        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
+        #[arg(long, env = "TOLLGATE_SELLER")]
         seller: String,
     },
 }
@@ -249,24 +227,24 @@ pub enum ProductCmd {
 pub enum OrgCmd {
     /// Create a buyer org.
     Create {
-        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
+        #[arg(long, env = "TOLLGATE_SELLER")]
         seller: String,
         org: String,
         #[arg(long)]
         name: String,
     },
     List {
-        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
+        #[arg(long, env = "TOLLGATE_SELLER")]
         seller: String,
     },
     /// Print a Stripe customer portal link where the org's admin changes seats, card or plan.
     BillingLink {
-        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
+        #[arg(long, env = "TOLLGATE_SELLER")]
         seller: String,
         #[arg(long)]
         org: String,
         /// Where the portal returns to. Default: http://localhost:8080.
-        #[arg(long, env = "TOLLGATE_PUBLIC_URL", hide_env_values = true)]
+        #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
         public_url: Option<String>,
     },
     /// Print a one-time link that signs a seat holder in to the org's page (valid 24 hours).
@@ -276,7 +254,7 @@ pub enum OrgCmd {
         /// The member's e-mail address (an active seat of the org).
         email: String,
         /// This server's public URL. Default: http://127.0.0.1:8080.
-        #[arg(long, env = "TOLLGATE_PUBLIC_URL", hide_env_values = true)]
+        #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
         public_url: Option<String>,
     },
 }
@@ -298,7 +276,7 @@ pub struct GrantArgs {
 
 #[derive(Debug, Args)]
 pub struct GrantTarget {
-    #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
+    #[arg(long, env = "TOLLGATE_SELLER")]
     pub seller: String,
     #[arg(long)]
     pub org: String,
@@ -316,7 +294,7 @@ pub enum GrantSub {
 pub enum TokenCmd {
     /// Create a token and print its secret once.
     Create {
-        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
+        #[arg(long, env = "TOLLGATE_SELLER")]
         seller: String,
         /// A seller's publish token.
         #[arg(long, conflicts_with = "org")]
@@ -335,7 +313,7 @@ pub enum TokenCmd {
     Revoke { id: String },
     /// List tokens (never their secrets).
     List {
-        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
+        #[arg(long, env = "TOLLGATE_SELLER")]
         seller: Option<String>,
     },
 }
@@ -365,7 +343,7 @@ pub enum SeatCmd {
 
 #[derive(Debug, Args)]
 pub struct OrgRef {
-    #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
+    #[arg(long, env = "TOLLGATE_SELLER")]
     pub seller: String,
     #[arg(long)]
     pub org: String,
@@ -375,7 +353,7 @@ pub struct OrgRef {
 pub enum PlanCmd {
     /// Map a Stripe price to a product: `/{seller}/buy/{plan}` sells it.
     Create {
-        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
+        #[arg(long, env = "TOLLGATE_SELLER")]
         seller: String,
         #[arg(long)]
         product: String,
@@ -395,7 +373,7 @@ pub enum PlanCmd {
         slug: Option<String>,
     },
     List {
-        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
+        #[arg(long, env = "TOLLGATE_SELLER")]
         seller: String,
     },
 }
@@ -404,7 +382,7 @@ pub enum PlanCmd {
 pub enum LicenseCmd {
     /// Print a signed license key for an org's license to a product (from its entitlements).
     Issue {
-        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
+        #[arg(long, env = "TOLLGATE_SELLER")]
         seller: String,
         #[arg(long)]
         org: String,
@@ -413,7 +391,7 @@ pub enum LicenseCmd {
     },
     /// Print the seller's license public key (`ed25519:…`).
     PublicKey {
-        #[arg(long, env = "TOLLGATE_SELLER", hide_env_values = true)]
+        #[arg(long, env = "TOLLGATE_SELLER")]
         seller: String,
     },
     /// Check a license key offline (no server, no database): exit 0 when valid.
@@ -447,9 +425,12 @@ mod tests {
                 walk(sub, &format!("{path} {}", sub.get_name()), bad, seen);
             }
         }
+        let mut cli = Cli::command();
+        // As parsing sees it: global options copied into every subcommand.
+        cli.build();
         let mut bad = Vec::new();
         let mut seen = 0;
-        walk(&Cli::command(), "tollgate", &mut bad, &mut seen);
+        walk(&cli, "tollgate", &mut bad, &mut seen);
         assert!(
             seen > 10,
             "only {seen} arguments read a variable: the walk missed some"

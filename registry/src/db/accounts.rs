@@ -568,7 +568,7 @@ impl Db {
 #[cfg(test)]
 mod tests {
     //! Seat addresses without letter case, on both databases (PostgreSQL when
-    //! `TOLLGATE_TEST_POSTGRES_URL` is set): migration `0005_seat_emails` on the duplicates that
+    //! `TOLLGATE_TEST_POSTGRES_URL` is set): migration `0006_seat_emails` on the duplicates that
     //! earlier versions stored, then claims, invites and revokes in any case.
 
     use sqlx::Connection;
@@ -606,10 +606,10 @@ mod tests {
     }
 
     async fn seat_emails(db: Db) {
-        // Undo 0005 and store what it meets in a database of an earlier version.
+        // Undo 0006 and store what it meets in a database of an earlier version.
         sql(
             &db,
-            "DROP INDEX seats_org_folded_email; DELETE FROM _sqlx_migrations WHERE version = 5",
+            "DROP INDEX seats_org_folded_email; DELETE FROM _sqlx_migrations WHERE version = 6",
         )
         .await;
         let acme = db
@@ -668,7 +668,7 @@ mod tests {
             .expect("link");
         sql(&db, "UPDATE web_links SET email = 'Dan@Globex.test'").await;
 
-        db.migrate().await.expect("0005 over duplicates");
+        db.migrate().await.expect("0006 over duplicates");
 
         let seats: Vec<(i64, String, String, bool, Option<Timestamp>)> = db
             .seats(globex.id)
