@@ -468,7 +468,7 @@ async fn token_cmd(ctx: &Context, cmd: TokenCmd) -> anyhow::Result<()> {
                         let seats = ctx.db().seats(org.id).await?;
                         let seat = seats
                             .into_iter()
-                            .find(|s| s.email == email && s.active)
+                            .find(|s| s.email.eq_ignore_ascii_case(email.trim()) && s.active)
                             .ok_or_else(|| anyhow!("org {slug} has no active seat {email}; add it with `tollgate seat add`"))?;
                         (TokenKind::Seat, Some(org.id), Some(seat.id))
                     }
@@ -542,6 +542,10 @@ async fn seat(ctx: &Context, cmd: SeatCmd) -> anyhow::Result<()> {
     let org = ctx.db().org(seller.id, &org_ref.org).await?;
     match cmd {
         SeatCmd::Add { email, admin, .. } => {
+            // An address mail cannot go to would break its sign-in later: refuse it now.
+            if tollgate_billing::mail::check_address(email.trim()).is_err() {
+                bail!("`{email}` is not an e-mail address (like user@example.com)");
+            }
             let role = if admin { "admin" } else { "member" };
             let s = ctx.db().add_seat(org.id, &email, role).await?;
             ctx.print(&s, || {
