@@ -299,3 +299,18 @@ proptest! {
         prop_assert!(e.contains("anchors or aliases"), "{}", e);
     }
 }
+
+// The slowest inputs (up to 160 KB of tokens in a debug build): fewer cases still.
+proptest! {
+    #![proptest_config(cases(16))]
+
+    /// Flow collections of any length where the scanner reads them whole before the parser
+    /// sees them (at the root, as a list item): within the allocation bound either way.
+    #[test]
+    fn long_flow_collections(items in 0usize..80_000, map in any::<bool>(), at_root in any::<bool>()) {
+        let body = if map { "a: b,".repeat(items / 2) } else { "a,".repeat(items) };
+        let flow = if map { format!("{{{body}}}") } else { format!("[{body}]") };
+        let yaml = if at_root { flow } else { format!("{REAL_YAML}extra:\n- {flow}\n") };
+        let _ = parse_bounded(&gem(&yaml));
+    }
+}
