@@ -173,7 +173,7 @@ fn stalled() -> Error {
 /// `268435456` → `256 MiB`, `65536` → `64 KiB`.
 fn human(bytes: usize) -> String {
     const MIB: usize = 1024 * 1024;
-    if bytes >= MIB && bytes % MIB == 0 {
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
     } else if bytes >= 1024 {
         format!("{} KiB", bytes / 1024)
