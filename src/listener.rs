@@ -193,12 +193,12 @@ mod tests {
         let (client, server) = tokio::io::duplex(64);
         let mut idle = Idle::new(server, Duration::from_secs(10));
         let mut client = client;
-        let mut buf = [0u8; 4];
+        let mut buf = [0u8; 1];
         // Bytes every 6 s keep it alive past 10 s.
         for _ in 0..3 {
             tokio::time::sleep(Duration::from_secs(6)).await;
             client.write_all(b"x").await.expect("write");
-            idle.read(&mut buf).await.expect("read");
+            idle.read_exact(&mut buf).await.expect("read");
         }
         let err = idle.read(&mut buf).await.expect_err("silence");
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);

@@ -114,9 +114,13 @@ impl Upload {
 pub fn check_publish_kind(caller: &Caller) -> Result<()> {
     let token = &caller.0;
     if token.kind != TokenKind::Publish {
+        let kind = match token.kind {
+            TokenKind::Org => "an org",
+            TokenKind::Seat => "a seat",
+            TokenKind::Publish => "a publish",
+        };
         return Err(Error::Forbidden(format!(
-            "a {} token cannot publish; use a publish token (`tollgate token create --publish`)",
-            token.kind.as_str()
+            "{kind} token cannot publish; use a publish token (`tollgate token create --publish`)"
         )));
     }
     Ok(())
@@ -157,7 +161,7 @@ fn declared_length(headers: &HeaderMap) -> Result<Option<u64>> {
 
 fn too_large(limit: usize) -> Error {
     Error::TooLarge(format!(
-        "the upload is larger than this registry accepts ({} at most; the operator sets TOLLGATE_MAX_UPLOAD_MB)",
+        "the upload is larger than this registry accepts ({} at most)",
         human(limit)
     ))
 }
