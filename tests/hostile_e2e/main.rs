@@ -71,6 +71,10 @@ impl Watch {
                     let now = rss_kb(pid);
                     sampled.fetch_max(now, Ordering::Relaxed);
                     if now > RSS_BOUND_MB * 1024 {
+                        eprintln!(
+                            "the server's RSS reached {} MB, over the bound of {RSS_BOUND_MB} MB: killing it",
+                            now / 1024
+                        );
                         // Only the server this test started, by its id.
                         let _ = std::process::Command::new("kill")
                             .args(["-KILL", &pid.to_string()])

@@ -92,13 +92,49 @@ pub fn upload_within(
     framing: Framing,
     trickle: Trickle,
 ) -> Answered {
+    let what = format!("{method} {path}");
+    let mut stream = open(authority, method, path, headers, framing, patience);
+    exchange(&mut stream, framing, Source::Zeros(trickle), &what)
+}
+
+/// Sends `body` whole (as a client does that does not wait for an early answer) while reading
+/// the answer. Unlike `common::http::request`, a server that answers and closes before the body
+/// has all arrived is no error: its answer is returned.
+pub fn send(
+    authority: &str,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+) -> Response {
+    let framing = Framing::Length(body.len() as u64);
+    let mut stream = open(authority, method, path, headers, framing, ANSWER_TIMEOUT);
+    let what = format!("{method} {path}");
+    exchange(&mut stream, framing, Source::Bytes(body), &what).response
+}
+
+/// Where the body's bytes come from.
+enum Source {
+    Zeros(Trickle),
+    Bytes(Vec<u8>),
+}
+
+/// Connects and sends the head.
+fn open(
+    authority: &str,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    framing: Framing,
+    patience: Duration,
+) -> TcpStream {
     let mut stream = TcpStream::connect(authority).expect("connect to the server");
     stream
         .set_read_timeout(Some(patience))
         .expect("read timeout");
     // A server that stops reading must not block the writer forever.
     stream
-        .set_write_timeout(Some(Duration::from_secs(2)))
+        .set_write_timeout(Some(Duration::from_secs(5)))
         .expect("write timeout");
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\n");
     match framing {
@@ -110,23 +146,39 @@ pub fn upload_within(
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).expect("send the head");
+    stream
+}
 
+/// Sends the body from `source` on another thread while reading the answer here.
+fn exchange(stream: &mut TcpStream, framing: Framing, source: Source, what: &str) -> Answered {
     let answered = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicU64::new(0));
     let writer = {
         let mut out = stream.try_clone().expect("clone the stream");
         let (answered, sent) = (Arc::clone(&answered), Arc::clone(&sent));
-        thread::spawn(move || send_body(&mut out, framing, trickle, &answered, &sent))
+        thread::spawn(move || {
+            let mut body = Body {
+                out: &mut out,
+                framing,
+                answered: &answered,
+                sent: &sent,
+            };
+            match source {
+                Source::Zeros(trickle) => body.zeros(trickle),
+                Source::Bytes(bytes) => body.bytes(&bytes),
+            }
+        })
     };
-    let response = read_answer(&mut stream);
+    let response = read_answer(stream);
     let body_sent = sent.load(Ordering::SeqCst);
     answered.store(true, Ordering::SeqCst);
     let _ = stream.shutdown(Shutdown::Both);
     let _ = writer.join();
     let response = response.unwrap_or_else(|e| {
         panic!(
-            "{method} {path}: no answer after sending the head and {body_sent} body bytes: {e} \
-             (a server that reads the whole body before answering waits here)"
+            "{what}: no answer after sending the head and {body_sent} body bytes: {e} \
+             (a server that reads the whole body before answering waits here; one that died \
+             or was killed for its memory closes)"
         )
     });
     Answered {
@@ -135,48 +187,64 @@ pub fn upload_within(
     }
 }
 
-fn send_body(
-    out: &mut TcpStream,
+/// The writing half: pieces of body, until the answer has come or the server stops reading.
+struct Body<'a> {
+    out: &'a mut TcpStream,
     framing: Framing,
-    trickle: Trickle,
-    answered: &AtomicBool,
-    sent: &AtomicU64,
-) {
-    let mut write = |len: u64| -> bool {
-        if len == 0 || answered.load(Ordering::SeqCst) {
-            return len == 0;
+    answered: &'a AtomicBool,
+    sent: &'a AtomicU64,
+}
+
+impl Body<'_> {
+    /// Writes one piece; `false` once the answer has come or writing failed.
+    fn piece(&mut self, data: &[u8]) -> bool {
+        if self.answered.load(Ordering::SeqCst) {
+            return false;
         }
-        let zeros = vec![0u8; usize::try_from(len).unwrap_or(usize::MAX)];
-        let ok = match framing {
-            Framing::Length(_) => out.write_all(&zeros),
+        let out = &mut *self.out;
+        let ok = match self.framing {
+            Framing::Length(_) => out.write_all(data),
             Framing::Chunked => out
-                .write_all(format!("{len:x}\r\n").as_bytes())
-                .and_then(|()| out.write_all(&zeros))
+                .write_all(format!("{:x}\r\n", data.len()).as_bytes())
+                .and_then(|()| out.write_all(data))
                 .and_then(|()| out.write_all(b"\r\n")),
         }
         .is_ok();
         if ok {
-            sent.fetch_add(len, Ordering::SeqCst);
+            self.sent.fetch_add(data.len() as u64, Ordering::SeqCst);
         }
         ok
-    };
-    let mut total = trickle.burst.min(trickle.at_most);
-    // The burst in 64 KiB pieces, so that an answer stops it early too.
-    let mut left = total;
-    while left > 0 {
-        let n = left.min(64 * 1024);
-        if !write(n) {
-            return;
-        }
-        left -= n;
     }
-    while trickle.piece > 0 && total < trickle.at_most {
-        thread::sleep(trickle.pause);
-        let n = (trickle.piece as u64).min(trickle.at_most - total);
-        if !write(n) {
-            return;
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(64 * 1024) {
+            if !self.piece(chunk) {
+                return;
+            }
         }
-        total += n;
+    }
+
+    fn zeros(&mut self, trickle: Trickle) {
+        let zeros = vec![0u8; 64 * 1024];
+        let mut total = trickle.burst.min(trickle.at_most);
+        // The burst in 64 KiB pieces, so that an answer stops it early too.
+        let mut left = total;
+        while left > 0 {
+            let n = left.min(64 * 1024);
+            if !self.piece(&zeros[..n as usize]) {
+                return;
+            }
+            left -= n;
+        }
+        let piece = trickle.piece.min(zeros.len()) as u64;
+        while piece > 0 && total < trickle.at_most {
+            thread::sleep(trickle.pause);
+            let n = piece.min(trickle.at_most - total);
+            if !self.piece(&zeros[..n as usize]) {
+                return;
+            }
+            total += n;
+        }
     }
 }
 
