@@ -71,7 +71,7 @@ pub fn alias_bomb_gemspec() -> String {
 /// gzip per MiB.
 pub fn zero_bomb(entry: &str, size: u64) -> Vec<u8> {
     assert!(
-        size % MIB == 0 && size >= 2 * MIB,
+        size.is_multiple_of(MIB) && size >= 2 * MIB,
         "whole MiB, at least two"
     );
     let mut header = tar::Header::new_gnu();
