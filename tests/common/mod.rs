@@ -168,6 +168,23 @@ impl Server {
         self.url.trim_start_matches("http://")
     }
 
+    /// The server's process id (for readings under `/proc`, see [`rss_kb`]).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The database URL the server uses: `TOLLGATE_DATABASE_URL` when the backend sets one,
+    /// else its default SQLite file `<data>/tollgate.db` as a `sqlite://` URL.
+    pub fn database_url(&self) -> String {
+        self.env
+            .iter()
+            .find(|(k, _)| k == "TOLLGATE_DATABASE_URL")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| {
+                format!("sqlite://{}", self.data_dir().join("tollgate.db").display())
+            })
+    }
+
     /// The server's data directory (SQLite database, blob store …).
     pub fn data_dir(&self) -> &Path {
         self.data.path()
@@ -433,6 +450,28 @@ fn drain_into<R: Read + Send + 'static>(r: R, log: Arc<Mutex<String>>, stream: &
             }
         }
     });
+}
+
+/// Resident memory of process `pid` now (`VmRSS` in `/proc/PID/status`), in KiB; 0 once the
+/// process is gone.
+pub fn rss_kb(pid: u32) -> u64 {
+    proc_status_kb(pid, "VmRSS")
+}
+
+/// The most resident memory process `pid` has held since it started (`VmHWM`), in KiB; 0 once
+/// the process is gone.
+pub fn peak_rss_kb(pid: u32) -> u64 {
+    proc_status_kb(pid, "VmHWM")
+}
+
+/// A `Field:   1234 kB` line of `/proc/PID/status`.
+fn proc_status_kb(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Output of a client run.
