@@ -35,8 +35,10 @@ pub async fn connect_stripe(
         bail!("--webhook-secret should be the endpoint's signing secret (whsec_…)");
     }
     let connection = StripeConnection {
-        secret_key: secret_key
-            .map(|k| ctx.secrets.seal(&Binding::stripe_secret_key(seller.id), k.as_bytes())),
+        secret_key: secret_key.map(|k| {
+            ctx.secrets
+                .seal(&Binding::stripe_secret_key(seller.id), k.as_bytes())
+        }),
         account_id: connect_account.clone(),
         webhook_secret: Some(ctx.secrets.seal(
             &Binding::stripe_webhook_secret(seller.id),

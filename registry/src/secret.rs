@@ -489,7 +489,10 @@ mod tests {
             altered[i] ^= 1;
             let text = format!("v2:{}", STANDARD.encode(&altered));
             assert!(
-                matches!(secret_box.open(&acme(), &text), Err(SecretError::WrongKey(_))),
+                matches!(
+                    secret_box.open(&acme(), &text),
+                    Err(SecretError::WrongKey(_))
+                ),
                 "byte {i}"
             );
         }

@@ -327,7 +327,10 @@ mod tests {
         let (b, _) = new_state();
         assert_ne!(a, b);
         assert_eq!(a.len(), 43, "{a}");
-        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
         assert_eq!(hash_a, state_hash(&a));
         assert_eq!(hash_a.len(), 64);
         assert_ne!(hash_a, a);
@@ -354,8 +357,11 @@ mod tests {
     #[test]
     fn token_replies() {
         assert_eq!(
-            read_token_reply(false, br#"{"stripe_user_id":"acct_1","scope":"read_write"}"#)
-                .expect("account"),
+            read_token_reply(
+                false,
+                br#"{"stripe_user_id":"acct_1","scope":"read_write"}"#
+            )
+            .expect("account"),
             "acct_1"
         );
         let refused = read_token_reply(

@@ -51,7 +51,10 @@ fn edit() -> impl Strategy<Value = Edit> {
             .collect::<Vec<u8>>(),
     );
     prop_oneof![
-        (any::<Index>(), prop_oneof![any::<u8>(), interesting.clone()])
+        (
+            any::<Index>(),
+            prop_oneof![any::<u8>(), interesting.clone()]
+        )
             .prop_map(|(i, b)| Edit::Set(i, b)),
         (
             any::<Index>(),
@@ -156,16 +159,8 @@ fn json_value() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| json!(n)),
         any::<u64>().prop_map(|n| json!(n)),
-        prop::sample::select(vec![
-            i64::MIN,
-            i64::MAX,
-            -1,
-            0,
-            1,
-            NOW,
-            253_402_300_800
-        ])
-        .prop_map(|n| json!(n)),
+        prop::sample::select(vec![i64::MIN, i64::MAX, -1, 0, 1, NOW, 253_402_300_800])
+            .prop_map(|n| json!(n)),
         any::<f64>().prop_map(|f| json!(f)),
         prop::sample::select(vec![
             "subscription",
@@ -253,10 +248,7 @@ fn header() -> impl Strategy<Value = String> {
         any::<i64>().prop_map(|t| format!("t={t}")),
         "[0-9a-f]{64}".prop_map(|h| format!("v1={h}")),
     ];
-    let real = (
-        prop::sample::select(EVENTS.to_vec()),
-        NOW - 400..NOW + 400,
-    )
+    let real = (prop::sample::select(EVENTS.to_vec()), NOW - 400..NOW + 400)
         .prop_map(|(event, t)| webhook::sign(event.as_bytes(), SECRET, t));
     prop_oneof![
         any::<String>(),

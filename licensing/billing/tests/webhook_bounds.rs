@@ -123,7 +123,10 @@ async fn who_and_how_much_before_the_body_is_read() {
         // Too large a Content-Length: 413 before reading.
         let (body, polled, _) = watched_body(4096, 1024);
         let request = Request::post(path)
-            .header("stripe-signature", format!("t={},v1={}", now(), "0".repeat(64)))
+            .header(
+                "stripe-signature",
+                format!("t={},v1={}", now(), "0".repeat(64)),
+            )
             .header("content-length", (MAX_EVENT_BYTES + 1).to_string())
             .body(body)
             .expect("request");
@@ -134,7 +137,10 @@ async fn who_and_how_much_before_the_body_is_read() {
         // No Content-Length (chunked): read only up to the limit, then 413.
         let (body, _, taken) = watched_body(4096, 1024);
         let request = Request::post(path)
-            .header("stripe-signature", format!("t={},v1={}", now(), "0".repeat(64)))
+            .header(
+                "stripe-signature",
+                format!("t={},v1={}", now(), "0".repeat(64)),
+            )
             .body(body)
             .expect("request");
         let (status, text) = send(&app.router, request).await;
@@ -220,7 +226,10 @@ async fn a_seller_onboarded_by_the_old_oauth_is_served_and_repaired() {
         .expect("request");
     let (status, text) = send(&app.router, request).await;
     assert_eq!(status, StatusCode::OK, "{text}");
-    assert!(text.contains("evt_ping_1 (account.updated) recorded"), "{text}");
+    assert!(
+        text.contains("evt_ping_1 (account.updated) recorded"),
+        "{text}"
+    );
     let row = app
         .db
         .stripe_connection(acme.id)
@@ -232,7 +241,10 @@ async fn a_seller_onboarded_by_the_old_oauth_is_served_and_repaired() {
 
     let event = r#"{"id":"evt_2","type":"x","created":1,"data":{"object":{}}}"#;
     let request = Request::post("/acme/stripe/webhook")
-        .header("stripe-signature", sign(event.as_bytes(), "whsec_any", now()))
+        .header(
+            "stripe-signature",
+            sign(event.as_bytes(), "whsec_any", now()),
+        )
         .body(Body::from(event))
         .expect("request");
     let (status, text) = send(&app.router, request).await;

@@ -222,12 +222,14 @@ impl Db {
         .bind(state_hash)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(seller, seller_slug, expires_at, used_at)| ConnectState {
-            seller: SellerId(seller),
-            seller_slug,
-            expires_at: Timestamp(expires_at),
-            used_at: used_at.map(Timestamp),
-        }))
+        Ok(
+            row.map(|(seller, seller_slug, expires_at, used_at)| ConnectState {
+                seller: SellerId(seller),
+                seller_slug,
+                expires_at: Timestamp(expires_at),
+                used_at: used_at.map(Timestamp),
+            }),
+        )
     }
 
     /// Uses `seller`'s Connect state: one UPDATE that succeeds for exactly one caller, and only

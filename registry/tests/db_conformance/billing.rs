@@ -138,7 +138,11 @@ pub async fn connect_states_are_used_once(db: &Db) {
     db.issue_connect_state(acme.id, "hash-old", Timestamp(now.0 - 1))
         .await
         .expect("issue expired");
-    let issued = db.connect_state("hash-a").await.expect("read").expect("row");
+    let issued = db
+        .connect_state("hash-a")
+        .await
+        .expect("read")
+        .expect("row");
     assert_eq!(
         (issued.seller, issued.seller_slug.as_str(), issued.used_at),
         (acme.id, "acme", None)
@@ -173,7 +177,11 @@ pub async fn connect_states_are_used_once(db: &Db) {
             .await
             .expect("replay")
     );
-    let used = db.connect_state("hash-a").await.expect("read").expect("row");
+    let used = db
+        .connect_state("hash-a")
+        .await
+        .expect("read")
+        .expect("row");
     assert_eq!(used.used_at, Some(now));
 }
 

@@ -207,7 +207,9 @@ fn refused(why: Refusal) -> WebError {
         Refusal::NotSignedIn | Refusal::OtherSeller | Refusal::OtherSession => {
             WebError::Forbidden(why.to_string())
         }
-        Refusal::Unknown | Refusal::Used | Refusal::Expired => WebError::BadRequest(why.to_string()),
+        Refusal::Unknown | Refusal::Used | Refusal::Expired => {
+            WebError::BadRequest(why.to_string())
+        }
     }
 }
 
@@ -215,9 +217,7 @@ fn billing_error(e: BillingError) -> WebError {
     match e {
         BillingError::BadRequest(m) => WebError::BadRequest(m),
         BillingError::NotFound(what) => WebError::NotFound(format!("{what} was not found")),
-        BillingError::Unavailable(m) => {
-            WebError::Internal(anyhow::anyhow!("stripe connect: {m}"))
-        }
+        BillingError::Unavailable(m) => WebError::Internal(anyhow::anyhow!("stripe connect: {m}")),
     }
 }
 
