@@ -1,4 +1,7 @@
-//! The command line. Every option also reads a `TOLLGATE_*` environment variable.
+//! The command line. Every option also reads a `TOLLGATE_*` environment variable, whose value
+//! `--help` never shows: a database URL holds a password, and help output gets pasted into
+//! tickets and chats. One setting on the top command hides them all (see [`hide_env_values`]),
+//! so an option added later cannot forget it; a test walks every command to keep it so.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,7 +14,9 @@ use tollgate_registry::domain::{PackageRef, VersionRule};
 #[command(
     name = "tollgate",
     version,
-    about = "Sell and deliver paid packages: npm, Cargo, Hex and RubyGems from one server"
+    about = "Sell and deliver paid packages: npm, Cargo, Hex and RubyGems from one server",
+    mut_args = hide_env_value,
+    mut_subcommands = hide_env_values
 )]
 pub struct Cli {
     /// Data directory: the SQLite database and the package store live here by default.
@@ -37,6 +42,17 @@ pub struct Cli {
     /// What to do; without one, `serve` with its defaults.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// `--help` names the variable an option reads (`[env: TOLLGATE_DATABASE_URL]`), not its value.
+fn hide_env_value(arg: clap::Arg) -> clap::Arg {
+    arg.hide_env_values(true)
+}
+
+/// [`hide_env_value`] on every option of `cmd` and of all its subcommands.
+fn hide_env_values(cmd: clap::Command) -> clap::Command {
+    cmd.mut_args(hide_env_value)
+        .mut_subcommands(hide_env_values)
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,6 +152,13 @@ pub struct ServeArgs {
     /// Largest package accepted on publish, in MiB.
     #[arg(long, env = "TOLLGATE_MAX_UPLOAD_MB", default_value_t = 256)]
     pub max_upload_mb: usize,
+    /// How long a client may take to send a request's headers; a kept-alive connection that
+    /// sends no next request within it is closed too.
+    #[arg(long, env = "TOLLGATE_HEADER_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub header_timeout: Duration,
+    /// A connection on which no byte moves either way for this long is closed.
+    #[arg(long, env = "TOLLGATE_IDLE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub idle_timeout: Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -385,4 +408,43 @@ pub enum LicenseCmd {
         #[arg(long)]
         public_key: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every argument of every command that reads a variable hides its value in `--help`.
+    #[test]
+    fn help_never_shows_an_environment_value() {
+        fn walk(cmd: &clap::Command, path: &str, bad: &mut Vec<String>, seen: &mut usize) {
+            for arg in cmd.get_arguments() {
+                if arg.get_env().is_some() {
+                    *seen += 1;
+                    if !arg.is_hide_env_values_set() {
+                        bad.push(format!("{path} --{}", arg.get_id()));
+                    }
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), bad, seen);
+            }
+        }
+        let mut cli = Cli::command();
+        // As parsing sees it: global options copied into every subcommand.
+        cli.build();
+        let mut bad = Vec::new();
+        let mut seen = 0;
+        walk(&cli, "tollgate", &mut bad, &mut seen);
+        assert!(
+            seen > 10,
+            "only {seen} arguments read a variable: the walk missed some"
+        );
+        assert!(
+            bad.is_empty(),
+            "these show their variable's value in --help: {bad:?}"
+        );
+    }
 }

@@ -470,7 +470,7 @@ async fn token_cmd(ctx: &Context, cmd: TokenCmd) -> anyhow::Result<()> {
                         let seats = ctx.db().seats(org.id).await?;
                         let seat = seats
                             .into_iter()
-                            .find(|s| s.email == email && s.active)
+                            .find(|s| s.email.eq_ignore_ascii_case(email.trim()) && s.active)
                             .ok_or_else(|| anyhow!("org {slug} has no active seat {email}; add it with `tollgate seat add`"))?;
                         (TokenKind::Seat, Some(org.id), Some(seat.id))
                     }
@@ -544,6 +544,10 @@ async fn seat(ctx: &Context, cmd: SeatCmd) -> anyhow::Result<()> {
     let org = ctx.db().org(seller.id, &org_ref.org).await?;
     match cmd {
         SeatCmd::Add { email, admin, .. } => {
+            // An address mail cannot go to would break its sign-in later: refuse it now.
+            if tollgate_billing::mail::check_address(email.trim()).is_err() {
+                bail!("`{email}` is not an e-mail address (like user@example.com)");
+            }
             let role = if admin { "admin" } else { "member" };
             let s = ctx.db().add_seat(org.id, &email, role).await?;
             ctx.print(&s, || {
@@ -581,13 +585,7 @@ async fn seat(ctx: &Context, cmd: SeatCmd) -> anyhow::Result<()> {
 
 /// Slugs appear in URLs: lowercase letters, digits and `-`.
 pub fn check_slug(slug: &str) -> anyhow::Result<()> {
-    let ok = !slug.is_empty()
-        && slug.len() <= 64
-        && slug
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !slug.starts_with('-');
-    if !ok {
+    if !tollgate_registry::domain::is_slug(slug) {
         bail!("`{slug}` is not a valid slug: use lowercase letters, digits and `-`");
     }
     Ok(())

@@ -3,6 +3,7 @@
 mod billing_cmd;
 mod cli;
 mod commands;
+mod listener;
 mod ops;
 mod server;
 

@@ -1,7 +1,9 @@
 //! Operations endpoints and the request middleware: `/healthz` (the process is up), `/readyz`
 //! (database and store answer), `/metrics` (Prometheus/OpenMetrics text), and one log line plus
-//! metrics per request (never a header, so never a token).
+//! metrics per request (never a header, so never a token; never a one-time link's secret, see
+//! [`loggable_path`]).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -108,6 +110,7 @@ pub async fn observe(State(ops): State<Ops>, req: Request, next: Next) -> Respon
     let id = REQUEST_ID.fetch_add(1, Ordering::Relaxed);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let logged = loggable_path(&path);
     let started = Instant::now();
     let span = tracing::info_span!("request", id);
     let response = next.run(req).instrument(span.clone()).await;
@@ -125,11 +128,40 @@ pub async fn observe(State(ops): State<Ops>, req: Request, next: Next) -> Respon
         .observe(elapsed.as_secs_f64());
     let micros = elapsed.as_micros() as u64;
     if status >= 500 {
-        tracing::error!(parent: &span, %method, %path, status, micros, "request");
+        tracing::error!(parent: &span, %method, path = %logged, status, micros, "request");
     } else {
-        tracing::info!(parent: &span, %method, %path, status, micros, "request");
+        tracing::info!(parent: &span, %method, path = %logged, status, micros, "request");
     }
     response
+}
+
+/// What stands in the log for a hidden secret.
+const HIDDEN: &str = "…";
+
+/// The path as the request log shows it. One-time sign-in and invite links carry their secret in
+/// the path (`/{seller}/login/{secret}`, `/{seller}/invite/{secret}`), and logs are read by more
+/// people, for longer, than those links are meant for: everything after `login/` or `invite/`
+/// becomes `…`. So does any other segment shaped like a token (`tg_<id>_<secret>`), wherever a
+/// client puts one. The query string is never logged at all (the Stripe Connect callback carries
+/// its `code` and `state` there).
+fn loggable_path(path: &str) -> Cow<'_, str> {
+    let segments: Vec<&str> = path.split('/').collect();
+    // ["", seller, "login", secret, …]
+    let link = matches!(segments.get(2), Some(&("login" | "invite")))
+        && segments.get(3).is_some_and(|s| !s.is_empty());
+    let token = |s: &&str| s.starts_with("tg_") && s.len() >= 20;
+    if !link && !segments.iter().any(token) {
+        return Cow::Borrowed(path);
+    }
+    let keep = if link { 3 } else { segments.len() };
+    let mut shown: Vec<&str> = segments[..keep]
+        .iter()
+        .map(|s| if token(s) { HIDDEN } else { s })
+        .collect();
+    if link {
+        shown.push(HIDDEN);
+    }
+    Cow::Owned(shown.join("/"))
 }
 
 /// `/acme/npm/…` → `npm`; anything else (health, metrics) → `ops`.
@@ -145,7 +177,43 @@ fn protocol_of(path: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::protocol_of;
+    use super::{loggable_path, protocol_of};
+
+    #[test]
+    fn link_secrets_never_reach_the_log() {
+        let secret = format!("tg_{}_{}", "a".repeat(16), "b".repeat(64));
+        for (path, shown) in [
+            (format!("/acme/login/{secret}"), "/acme/login/…"),
+            (format!("/acme/invite/{secret}"), "/acme/invite/…"),
+            // Whatever the secret looks like, and whatever follows it.
+            ("/acme/login/tg_nothing_here".into(), "/acme/login/…"),
+            ("/acme/login/x/y".into(), "/acme/login/…"),
+            (format!("/acme/invite/{secret}/"), "/acme/invite/…"),
+            // A token anywhere else.
+            (format!("/acme/npm/{secret}/x"), "/acme/npm/…/x"),
+            (format!("/{secret}"), "/…"),
+        ] {
+            assert_eq!(loggable_path(&path), shown, "{path}");
+        }
+    }
+
+    #[test]
+    fn other_paths_are_logged_as_they_are() {
+        for path in [
+            "/acme/login",
+            "/acme/login/",
+            "/acme/logout",
+            "/acme/org/globex/invite",
+            "/acme/dashboard/tokens",
+            "/acme/npm/@acme%2fui",
+            "/acme/npm/tg_utils",
+            "/stripe/connect/oauth",
+            "/healthz",
+            "/",
+        ] {
+            assert_eq!(loggable_path(path), path);
+        }
+    }
 
     #[test]
     fn protocols_from_paths() {

@@ -1,12 +1,10 @@
 //! `tollgate serve`: assembles the router (operations endpoints, one nest per protocol), and
 //! prints the bound address.
 
-use std::net::SocketAddr;
-
+use axum::Router;
 use axum::extract::Request;
 use axum::middleware;
 use axum::routing::get;
-use axum::{Router, ServiceExt};
 use tollgate_billing::mail::Mailer;
 use tollgate_billing::service::{Billing, BillingConfig};
 use tollgate_cargo::{CargoConfig, CargoState};
@@ -16,6 +14,7 @@ use tollgate_rubygems::{RubygemsConfig, RubygemsState};
 use tower::Layer;
 use tower::util::MapRequestLayer;
 
+use crate::listener::Timeouts;
 use crate::ops::{self, Ops};
 
 use crate::cli::ServeArgs;
@@ -108,12 +107,11 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%addr, %public_url, "tollgate is serving");
     // Outside the router, so that it runs before routing.
     let app = MapRequestLayer::new(collapse_slashes).layer(app);
-    axum::serve(
-        listener,
-        ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await?;
+    let timeouts = Timeouts {
+        header: args.header_timeout,
+        idle: args.idle_timeout,
+    };
+    crate::listener::serve(listener, app, timeouts, shutdown()).await;
     Ok(())
 }
 

@@ -357,3 +357,18 @@ pub struct DownloadEvent {
     pub at: Timestamp,
     pub client_ip: Option<String>,
 }
+
+/// Seller, org and product slugs appear in URLs: 1 to 64 lowercase letters, digits and `-`,
+/// not starting with `-`. Checked before any lookup, so a hostile path costs no query.
+pub fn is_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= 64
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+}
+
+/// No ecosystem allows a package name longer than this (npm's 214 is the longest rule); a
+/// longer name is not looked up at all.
+pub const MAX_PACKAGE_NAME: usize = 214;

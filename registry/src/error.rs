@@ -15,6 +15,9 @@ pub enum Error {
     /// The caller may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// The request body is (or announces itself) larger than the limit.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration error: {0}")]
@@ -68,6 +71,8 @@ pub enum Answer {
     Conflict(String),
     Forbidden(String),
     Invalid(String),
+    /// The body is larger than the server accepts (413).
+    TooLarge(String),
     /// The database or store is down: retry later (503).
     Unavailable,
     /// A bug or an unexpected failure (500).
@@ -88,6 +93,7 @@ impl Error {
             Self::Conflict(m) => Answer::Conflict(m),
             Self::Forbidden(m) => Answer::Forbidden(m),
             Self::Invalid(m) => Answer::Invalid(m),
+            Self::TooLarge(m) => Answer::TooLarge(m),
             other if other.is_unavailable() => {
                 tracing::error!(error = %other, "backend unavailable");
                 Answer::Unavailable

@@ -17,6 +17,7 @@ pub mod sign_in;
 pub mod store;
 pub mod time;
 pub mod token;
+pub mod upload;
 
 pub use error::{Error, Result};
 pub use registry::Registry;

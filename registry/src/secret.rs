@@ -115,6 +115,12 @@ impl Binding {
         Self(format!("seller-key:{purpose}:seller:{seller}"))
     }
 
+    /// A short-lived token handed to a client rather than stored in a row (the sign-in page's
+    /// anonymous CSRF token): bound to its purpose, so nothing else sealed opens as one.
+    pub fn token(purpose: &str) -> Self {
+        Self(format!("token:{purpose}"))
+    }
+
     /// The associated data as text (for tests and logs: it is no secret).
     pub fn as_str(&self) -> &str {
         &self.0
@@ -735,6 +741,7 @@ mod tests {
             Binding::seller_key("hex_rsa", SellerId(42)).as_str(),
             "seller-key:hex_rsa:seller:42"
         );
+        assert_eq!(Binding::token("csrf").as_str(), "token:csrf");
     }
 
     /// What earlier versions wrote: no associated data, `v1:`.

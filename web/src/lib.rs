@@ -1,6 +1,7 @@
 //! The seller dashboard and the org admin pages: server-rendered HTML (askama) that works
-//! without JavaScript, sessions in Tollgate's own database, one-time sign-in links, a CSRF token
-//! on every form, and live updates over server-sent events (see [`live`]).
+//! without JavaScript, sessions in Tollgate's own database (stored only at sign-in: anonymous
+//! pages keep nothing on the server), one-time sign-in links, a CSRF token on every form, and
+//! live updates over server-sent events (see [`live`]).
 //!
 //! Routes, all under the seller's slug:
 //! - `/{seller}/login`, `/{seller}/login/{secret}`, `/{seller}/invite/{secret}`, `/{seller}/logout`
@@ -9,6 +10,7 @@
 
 pub mod auth;
 pub mod csrf;
+pub mod email;
 pub mod error;
 pub mod links;
 pub mod live;
@@ -57,7 +59,7 @@ pub fn router(web: Web) -> Router {
         .route("/{seller}/logout", post(login::logout))
         .merge(pages::seller::routes())
         .merge(pages::org::routes())
-        .layer(middleware::from_fn(csrf::check))
+        .layer(middleware::from_fn_with_state(web.clone(), csrf::check))
         .layer(sessions)
         .layer(middleware::from_fn(private_headers))
         .with_state(web)

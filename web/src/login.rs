@@ -6,6 +6,7 @@ use std::time::Duration;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tollgate_billing::mail::{self, SignIn};
@@ -13,7 +14,8 @@ use tollgate_registry::db::LinkPurpose;
 use tollgate_registry::time::Timestamp;
 
 use crate::auth::{PathSeller, Who, sign_in};
-use crate::csrf;
+use crate::csrf::FormToken;
+use crate::email;
 use crate::error::{WebError, WebResult};
 use crate::links;
 use crate::state::Web;
@@ -30,14 +32,20 @@ struct LoginPage {
     sent_to: Option<String>,
 }
 
-pub async fn form(PathSeller(seller, session): PathSeller) -> WebResult<Response> {
-    let csrf = csrf::token(&session).await?;
-    let chrome = Chrome::public(&seller, "Sign in", &csrf);
-    Ok(html(&LoginPage {
+/// `GET /{seller}/login`: the form. Its token is the anonymous one (a cookie, nothing stored)
+/// unless the visitor is signed in already.
+pub async fn form(
+    State(web): State<Web>,
+    PathSeller(seller, session): PathSeller,
+    headers: HeaderMap,
+) -> WebResult<Response> {
+    let token = FormToken::for_visitor(&web, &session, &headers).await?;
+    let chrome = Chrome::public(&seller, "Sign in", &token.value);
+    let page = html(&LoginPage {
         chrome,
         sent_to: None,
-    })
-    .into_response())
+    });
+    Ok((token, page).into_response())
 }
 
 #[derive(Deserialize)]
@@ -49,16 +57,10 @@ pub struct LoginForm {
 /// same either way (no one learns who has access).
 pub async fn request(
     State(web): State<Web>,
-    PathSeller(seller, session): PathSeller,
+    PathSeller(seller, _): PathSeller,
     Form(f): Form<LoginForm>,
 ) -> WebResult<Response> {
-    let email = f.email.trim().to_ascii_lowercase();
-    if !email.contains('@') || email.len() > 254 {
-        return Err(WebError::BadRequest(format!(
-            "`{}` is not an e-mail address",
-            f.email.trim()
-        )));
-    }
+    let email = email::address(&f.email)?;
     let db = web.registry.db();
     let now = Timestamp::now();
     let since = Timestamp(now.0 - LIMIT_WINDOW.as_millis() as i64);
@@ -115,8 +117,8 @@ pub async fn request(
             )));
         }
     }
-    let csrf = csrf::token(&session).await?;
-    let chrome = Chrome::public(&seller, "Check your mail", &csrf);
+    // No form on this page: no token, and nothing stored for the visitor.
+    let chrome = Chrome::public(&seller, "Check your mail", "");
     Ok(html(&LoginPage {
         chrome,
         sent_to: Some(email),

@@ -1,14 +1,14 @@
 //! The web API: publish, yank/unyank, owners and search, with a publish token (search with any
 //! token: it lists only what the caller may see).
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use tollgate_registry::domain::{Ecosystem, NewRelease, PackageRef};
+use tollgate_registry::upload::Upload;
 
 use crate::error::CargoError;
 use crate::index::{VersionPath, readable};
@@ -37,22 +37,23 @@ pub async fn publish(
     State(state): State<CargoState>,
     Path(p): Path<SellerPath>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, CargoError> {
     let seller = state.registry.seller(&p.seller).await?;
     let caller = auth::caller(&state, &seller, &headers, true).await?;
-    let body = body.map_err(|e| {
-        CargoError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the crate is larger than this registry accepts (TOLLGATE_MAX_UPLOAD_MB): {e}"),
-        )
-    })?;
+    let upload = Upload::permit(caller, None, &headers, state.config.max_publish_bytes)?;
+    let (caller, body) = upload.read(body).await?;
+    // The crate's name is in the JSON head: the token's scope is checked before the `.crate`
+    // is inflated.
+    let head = publish::peek(&body).map_err(CargoError::bad_request)?;
+    state
+        .registry
+        .check_publish(&caller, &package(&head.name))?;
     let parsed = tokio::task::spawn_blocking(move || publish::parse(&body))
         .await
         .map_err(|e| CargoError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
         .map_err(CargoError::bad_request)?;
     let pkg = package(&parsed.name);
-    state.registry.check_publish(&caller, &pkg)?;
     let db = state.registry.db();
     let key = collision_key(&parsed.name);
     if let Some(other) = db

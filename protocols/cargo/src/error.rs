@@ -40,6 +40,7 @@ impl From<Error> for CargoError {
             Answer::Conflict(m) => Self::new(StatusCode::CONFLICT, m),
             Answer::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),
             Answer::Invalid(m) => Self::bad_request(m),
+            Answer::TooLarge(m) => Self::new(StatusCode::PAYLOAD_TOO_LARGE, m),
             Answer::Unavailable => Self::new(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE),
             Answer::Internal => Self::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL),
         }

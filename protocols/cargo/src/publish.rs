@@ -1,14 +1,37 @@
 //! `cargo publish`'s body: `u32 LE` JSON length, the JSON metadata, `u32 LE` crate length, the
 //! `.crate` (a gzipped tar). Checks it and turns it into the index line Cargo will read. Pure.
+//!
+//! Bounded: the metadata's size and shape are checked before serde reads it ([`json_shape`]),
+//! and the `.crate` is walked as a stream under limits on what it unpacks to ([`krate`]).
+//! [`peek`] reads only the name and version, for the checks that come before the costly part.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::name::validate;
+
+mod json_shape;
+pub mod krate;
+mod toml_shape;
+
+/// The largest JSON metadata accepted: crates.io's default upload limit, which it applies to
+/// the metadata too. It carries the README, so it may be large, but not larger than this.
+pub const MAX_METADATA: usize = 10 << 20;
+
+/// The metadata may nest this deep (it is three levels deep: deps, a dep, its features).
+const MAX_DEPTH: usize = 32;
+
+/// The metadata may hold this many JSON values (counted as in [`json_shape`], about two per
+/// object field): the largest crates (a thousand features) hold tens of thousands; this many
+/// (9 000 dependencies) cost some 20 MB parsed.
+const MAX_VALUES: usize = 200_000;
+
+/// `Cargo.toml` may hold this many values, keys and tables: the largest (a thousand features,
+/// each listing a few others) hold a few thousand; parsed, 50 000 cost some 15 MB.
+const MAX_MANIFEST_VALUES: usize = 50_000;
 
 #[derive(Deserialize)]
 struct Meta {
@@ -62,8 +85,36 @@ pub struct Publish {
     pub sha256: String,
 }
 
+/// What [`peek`] reads: the crate name (checked) and version, from the metadata alone.
+#[derive(Debug, PartialEq)]
+pub struct Head {
+    pub name: String,
+    pub version: semver::Version,
+}
+
+/// The name and version the publish body claims, read from the JSON metadata alone: the
+/// `.crate` is neither read nor inflated, so a handler can check the token's package scope
+/// first. It needs only the body's first `4 + metadata length` bytes.
+pub fn peek(body: &[u8]) -> Result<Head, String> {
+    #[derive(Deserialize)]
+    struct Named {
+        name: String,
+        vers: String,
+    }
+    let (json, _) = metadata_chunk(body)?;
+    let named: Named = serde_json::from_slice(json)
+        .map_err(|e| format!("the publish metadata is not valid: {e}"))?;
+    validate(&named.name)?;
+    let version = version(&named.vers)?;
+    Ok(Head {
+        name: named.name,
+        version,
+    })
+}
+
+/// Checks the whole body: metadata, then the `.crate` and its `Cargo.toml`.
 pub fn parse(body: &[u8]) -> Result<Publish, String> {
-    let (json, rest) = chunk(body, "metadata")?;
+    let (json, rest) = metadata_chunk(body)?;
     let (krate, rest) = chunk(rest, "crate")?;
     if !rest.is_empty() {
         return Err("the publish body has bytes after the crate file".into());
@@ -71,8 +122,7 @@ pub fn parse(body: &[u8]) -> Result<Publish, String> {
     let meta: Meta = serde_json::from_slice(json)
         .map_err(|e| format!("the publish metadata is not valid: {e}"))?;
     validate(&meta.name)?;
-    let version = semver::Version::parse(&meta.vers)
-        .map_err(|e| format!("invalid version `{}`: {e}", meta.vers))?;
+    let version = version(&meta.vers)?;
     check_manifest(krate, &meta.name, &meta.vers)?;
     Ok(Publish {
         metadata: index_fields(&meta),
@@ -81,6 +131,25 @@ pub fn parse(body: &[u8]) -> Result<Publish, String> {
         sha256: hex::encode(Sha256::digest(krate)),
         krate: krate.to_vec(),
     })
+}
+
+fn version(vers: &str) -> Result<semver::Version, String> {
+    semver::Version::parse(vers).map_err(|e| format!("invalid version `{vers}`: {e}"))
+}
+
+/// The JSON metadata, its size and shape checked, and what follows it.
+fn metadata_chunk(body: &[u8]) -> Result<(&[u8], &[u8]), String> {
+    if let Some(len) = body.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()) {
+        let len = u32::from_le_bytes(len);
+        if len as usize > MAX_METADATA {
+            return Err(format!(
+                "the publish metadata is {len} bytes; the most this registry accepts is {MAX_METADATA} (10 MiB)"
+            ));
+        }
+    }
+    let (json, rest) = chunk(body, "metadata")?;
+    json_shape::check(json, "the publish metadata", MAX_DEPTH, MAX_VALUES)?;
+    Ok((json, rest))
 }
 
 fn chunk<'a>(data: &'a [u8], what: &str) -> Result<(&'a [u8], &'a [u8]), String> {
@@ -97,33 +166,23 @@ fn chunk<'a>(data: &'a [u8], what: &str) -> Result<(&'a [u8], &'a [u8]), String>
 
 /// The `Cargo.toml` inside the `.crate` must name the same crate and version.
 fn check_manifest(krate: &[u8], name: &str, vers: &str) -> Result<(), String> {
-    let bad = |e: std::io::Error| format!("the .crate file is not a valid gzipped tar: {e}");
-    let wanted = format!("{name}-{vers}/Cargo.toml");
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(krate));
-    for entry in archive.entries().map_err(bad)? {
-        let entry = entry.map_err(bad)?;
-        if entry.path().map_err(bad)?.to_string_lossy() != wanted {
-            continue;
-        }
-        let mut text = String::new();
-        entry
-            .take(1024 * 1024)
-            .read_to_string(&mut text)
-            .map_err(bad)?;
-        let manifest: toml::Table =
-            toml::from_str(&text).map_err(|e| format!("{wanted} is not valid TOML: {e}"))?;
-        let package = manifest.get("package").and_then(|p| p.as_table());
-        let field = |k: &str| package.and_then(|p| p.get(k)).and_then(|v| v.as_str());
-        if field("name") != Some(name) || field("version") != Some(vers) {
-            return Err(format!(
-                "{wanted} names {}@{}, not {name}@{vers}",
-                field("name").unwrap_or("?"),
-                field("version").unwrap_or("?")
-            ));
-        }
-        return Ok(());
+    let prefix = format!("{name}-{vers}/");
+    let wanted = format!("{prefix}Cargo.toml");
+    let text = krate::manifest(krate, &prefix, krate::unpack_limit(krate.len()))?;
+    toml_shape::check(&text, &wanted, MAX_MANIFEST_VALUES)?;
+    // toml bounds nesting itself (inline tables, arrays and dotted keys alike).
+    let manifest: toml::Table =
+        toml::from_str(&text).map_err(|e| format!("{wanted} is not valid TOML: {e}"))?;
+    let package = manifest.get("package").and_then(|p| p.as_table());
+    let field = |k: &str| package.and_then(|p| p.get(k)).and_then(|v| v.as_str());
+    if field("name") != Some(name) || field("version") != Some(vers) {
+        return Err(format!(
+            "{wanted} names {}@{}, not {name}@{vers}",
+            field("name").unwrap_or("?"),
+            field("version").unwrap_or("?")
+        ));
     }
-    Err(format!("the .crate file has no {wanted}"))
+    Ok(())
 }
 
 /// The index line's fields from the publish metadata (crates.io's conversion): deps renamed in
@@ -169,96 +228,7 @@ fn index_fields(meta: &Meta) -> Value {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use std::io::Write;
+mod tests;
 
-    pub fn krate(name: &str, vers: &str, toml_name: &str) -> Vec<u8> {
-        let manifest = format!("[package]\nname = \"{toml_name}\"\nversion = \"{vers}\"\n");
-        let mut tar = tar::Builder::new(Vec::new());
-        let mut header = tar::Header::new_gnu();
-        header.set_size(manifest.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        tar.append_data(
-            &mut header,
-            format!("{name}-{vers}/Cargo.toml"),
-            manifest.as_bytes(),
-        )
-        .expect("tar entry");
-        let tar = tar.into_inner().expect("tar");
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(&tar).expect("gzip");
-        gz.finish().expect("gzip")
-    }
-
-    pub fn body(meta: &Value, krate: &[u8]) -> Vec<u8> {
-        let json = serde_json::to_vec(meta).expect("json");
-        let mut out = (json.len() as u32).to_le_bytes().to_vec();
-        out.extend_from_slice(&json);
-        out.extend_from_slice(&(krate.len() as u32).to_le_bytes());
-        out.extend_from_slice(krate);
-        out
-    }
-
-    pub fn meta(name: &str, vers: &str) -> Value {
-        json!({"name": name, "vers": vers, "deps": [
-            {"name": "acme_macros", "version_req": "^1", "features": [], "optional": false,
-             "default_features": true, "target": null, "kind": "normal", "registry": null,
-             "explicit_name_in_toml": "macros"},
-            {"name": "serde", "version_req": "^1", "features": ["derive"], "optional": true,
-             "default_features": true, "target": null, "kind": "normal",
-             "registry": "https://github.com/rust-lang/crates.io-index"}],
-            "features": {"fast": [], "serde": ["dep:serde"]}, "description": "d",
-            "rust_version": "1.70"})
-    }
-
-    #[test]
-    fn accepts_a_cargo_publish() {
-        let k = krate("acme-core", "1.0.0", "acme-core");
-        let p = parse(&body(&meta("acme-core", "1.0.0"), &k)).expect("valid");
-        assert_eq!(p.version.to_string(), "1.0.0");
-        assert_eq!(p.krate, k);
-        let line = &p.metadata["line"];
-        assert_eq!(line["deps"][0]["name"], "macros");
-        assert_eq!(line["deps"][0]["package"], "acme_macros");
-        assert_eq!(line["deps"][0]["req"], "^1");
-        assert_eq!(line["features"], json!({"fast": []}));
-        assert_eq!(line["features2"], json!({"serde": ["dep:serde"]}));
-        assert_eq!(line["v"], 2);
-        assert_eq!(p.metadata["description"], "d");
-    }
-
-    #[test]
-    fn refuses_bad_bodies() {
-        let k = krate("acme-core", "1.0.0", "acme-core");
-        let good = body(&meta("acme-core", "1.0.0"), &k);
-        let cases: Vec<(Vec<u8>, &str)> = vec![
-            (good[..good.len() - 10].to_vec(), "truncated"),
-            (vec![1, 2], "truncated"),
-            ([good.clone(), vec![0]].concat(), "after the crate"),
-            (body(&json!({"name": "acme-core"}), &k), "not valid"),
-            (body(&meta("acme core", "1.0.0"), &k), "invalid crate name"),
-            (body(&meta("acme-core", "1.0"), &k), "invalid version"),
-            (
-                body(&meta("acme-core", "1.0.0"), b"not gzip"),
-                "not a valid gzipped tar",
-            ),
-            (
-                body(
-                    &meta("acme-core", "1.0.0"),
-                    &krate("acme-core", "1.0.0", "other"),
-                ),
-                "names other",
-            ),
-            (
-                body(&meta("acme-core", "1.0.1"), &k),
-                "has no acme-core-1.0.1/Cargo.toml",
-            ),
-        ];
-        for (bytes, text) in cases {
-            let e = parse(&bytes).expect_err(text);
-            assert!(e.contains(text), "{e} should mention {text}");
-        }
-    }
-}
+#[cfg(test)]
+mod fuzz;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use tollgate_registry::domain::{Ecosystem, NewRelease, PackageRef, Retirement, Seller, TokenKind};
 use tollgate_registry::registry::Caller;
 use tollgate_registry::time::Timestamp;
+use tollgate_registry::upload::Upload;
 
 use crate::error::{HEX_ERLANG, HexError, erlang};
 use crate::etf::{self, Term};
@@ -129,39 +130,20 @@ async fn publish_tarball(
     body: Body,
 ) -> Result<Response, HexError> {
     let (seller, caller) = seller_and_caller(state, slug, headers).await?;
-    if caller.0.kind != TokenKind::Publish {
-        return Err(HexError::new(
-            StatusCode::FORBIDDEN,
-            format!(
-                "a {} token cannot publish; use a publish token (`tollgate token create --publish`)",
-                caller.0.kind.as_str()
-            ),
-        ));
-    }
-    let too_big = || {
-        HexError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "the package tarball is larger than {} MiB",
-                tarball::MAX_TARBALL / (1024 * 1024)
-            ),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > tarball::MAX_TARBALL) {
-        return Err(too_big());
-    }
-    let bytes = axum::body::to_bytes(body, tarball::MAX_TARBALL)
+    // The URL of mix's publish names the package: then the token's scope is checked here too.
+    let named = path_name.map(package_ref);
+    let (caller, bytes) = Upload::permit(caller, named.as_ref(), headers, tarball::MAX_TARBALL)?
+        .read(body)
+        .await?;
+    // The name is in the outer tar's metadata.config: the token's scope is checked before the
+    // contents are inflated (CPU work, off the async workers).
+    let name = tarball::peek_name(&bytes).map_err(refused)?;
+    state.registry.check_publish(&caller, &package_ref(&name))?;
+    let checked = bytes.clone();
+    let package = tokio::task::spawn_blocking(move || tarball::parse(&checked))
         .await
-        .map_err(|_| too_big())?;
-    let package = tarball::parse(&bytes).map_err(|invalid| {
-        let mut e = HexError::new(StatusCode::UNPROCESSABLE_ENTITY, invalid.message);
-        e.errors = invalid.errors;
-        e
-    })?;
+        .map_err(|e| HexError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .map_err(refused)?;
     let meta = &package.metadata;
     if let Some(name) = path_name
         && name != meta.name
@@ -272,6 +254,9 @@ pub async fn package(
     headers: HeaderMap,
 ) -> Result<Response, HexError> {
     let (seller, caller) = seller_and_caller(&state, &p.seller, &headers).await?;
+    if !crate::paths::is_name(&p.name) {
+        return Err(HexError::not_found(format!("package {:.100}", p.name)).api());
+    }
     let pa = state
         .registry
         .package_access(&caller, Ecosystem::Hex, &p.name)
@@ -316,6 +301,9 @@ pub async fn release(
     headers: HeaderMap,
 ) -> Result<Response, HexError> {
     let (_, caller) = seller_and_caller(&state, &p.seller, &headers).await?;
+    if !crate::paths::is_name(&p.name) {
+        return Err(HexError::not_found(format!("package {:.100}", p.name)).api());
+    }
     let pa = state
         .registry
         .package_access(&caller, Ecosystem::Hex, &p.name)
@@ -390,9 +378,15 @@ pub async fn retire(
     State(state): State<HexState>,
     Path(p): Path<VersionPath>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Body,
 ) -> Result<Response, HexError> {
     let (_, caller) = seller_and_caller(&state, &p.seller, &headers).await?;
+    let named = package_ref(&p.name);
+    let (caller, body) = Upload::permit(caller, Some(&named), &headers, MAX_RETIRE_BODY)
+        .map_err(|e| HexError::from(e).api())?
+        .read(body)
+        .await
+        .map_err(|e| HexError::from(e).api())?;
     let retirement = retirement(&headers, &body).map_err(|m| invalid("retirement", m).api())?;
     state
         .registry
@@ -406,6 +400,16 @@ pub async fn retire(
         .map_err(|e| HexError::from(e).api())?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// A tarball that fails its checks, in the shape mix prints field by field.
+fn refused(invalid: tarball::Invalid) -> HexError {
+    let mut e = HexError::new(StatusCode::UNPROCESSABLE_ENTITY, invalid.message);
+    e.errors = invalid.errors;
+    e
+}
+
+/// A retirement is a reason and a short message.
+const MAX_RETIRE_BODY: usize = 16 * 1024;
 
 fn retirement(headers: &HeaderMap, body: &[u8]) -> Result<Retirement, String> {
     let erlang = headers

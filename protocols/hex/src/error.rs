@@ -66,6 +66,7 @@ impl From<Error> for HexError {
             Answer::Conflict(m) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, m),
             Answer::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),
             Answer::Invalid(m) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, m),
+            Answer::TooLarge(m) => Self::new(StatusCode::PAYLOAD_TOO_LARGE, m),
             Answer::Unavailable => Self::new(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE),
             Answer::Internal => Self::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL),
         }

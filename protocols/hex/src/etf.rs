@@ -88,8 +88,13 @@ const SMALL_ATOM_UTF8_EXT: u8 = 119;
 /// the limit keeps a hostile body from exhausting the stack.
 const MAX_DEPTH: usize = 64;
 
-/// A decompressed term larger than this is refused by [`decode`].
-const MAX_DECOMPRESSED: usize = 16 * 1024 * 1024;
+/// A decompressed term larger than this is refused by [`decode`]: Hex request bodies are a few
+/// hundred bytes (and hex_core does not compress them).
+const MAX_DECOMPRESSED: usize = 1024 * 1024;
+
+/// [`decode`] refuses input holding more terms than this: a term takes 32 bytes or more decoded
+/// for as little as one sent (`NIL_EXT`), and Hex request bodies hold a handful.
+const MAX_TERMS: usize = 100_000;
 
 /// Encodes `term` as `term_to_binary` does: version byte 131, then the term, uncompressed.
 pub fn encode(term: &Term) -> Vec<u8> {
@@ -179,10 +184,15 @@ pub fn decode(bytes: &[u8]) -> Result<Term, String> {
         None => return Err("empty input".into()),
     };
     if rest.first() == Some(&COMPRESSED) {
-        let mut reader = Reader { bytes: &rest[1..] };
+        let mut reader = Reader {
+            bytes: &rest[1..],
+            terms: 0,
+        };
         let size = reader.u32()? as usize;
         if size > MAX_DECOMPRESSED {
-            return Err(format!("compressed term of {size} bytes is too large"));
+            return Err(format!(
+                "compressed term of {size} bytes is larger than the maximum of {MAX_DECOMPRESSED}"
+            ));
         }
         let mut inflated = Vec::new();
         flate2::read::ZlibDecoder::new(reader.bytes)
@@ -198,7 +208,7 @@ pub fn decode(bytes: &[u8]) -> Result<Term, String> {
 }
 
 fn decode_body(bytes: &[u8]) -> Result<Term, String> {
-    let mut reader = Reader { bytes };
+    let mut reader = Reader { bytes, terms: 0 };
     let term = reader.term(0)?;
     if !reader.bytes.is_empty() {
         return Err(format!("{} bytes after the term", reader.bytes.len()));
@@ -208,6 +218,8 @@ fn decode_body(bytes: &[u8]) -> Result<Term, String> {
 
 struct Reader<'a> {
     bytes: &'a [u8],
+    /// Terms decoded so far, against [`MAX_TERMS`].
+    terms: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -247,10 +259,22 @@ impl<'a> Reader<'a> {
         (0..n).map(|_| self.term(depth + 1)).collect()
     }
 
+    /// Counts `n` more terms against [`MAX_TERMS`].
+    fn spend(&mut self, n: usize) -> Result<(), String> {
+        self.terms = self.terms.saturating_add(n);
+        if self.terms > MAX_TERMS {
+            return Err(format!("more than {MAX_TERMS} terms"));
+        }
+        Ok(())
+    }
+
+    /// One term, recursing into its elements: [`MAX_DEPTH`] bounds the stack, [`MAX_TERMS`]
+    /// the memory, and declared lengths are checked against the input left before use.
     fn term(&mut self, depth: usize) -> Result<Term, String> {
         if depth > MAX_DEPTH {
-            return Err("term nested too deeply".into());
+            return Err(format!("term nested more than {MAX_DEPTH} deep"));
         }
+        self.spend(1)?;
         match self.u8()? {
             SMALL_INTEGER_EXT => Ok(Term::Int(i64::from(self.u8()?))),
             INTEGER_EXT => Ok(Term::Int(i64::from(self.u32()? as i32))),
@@ -278,6 +302,7 @@ impl<'a> Reader<'a> {
             STRING_EXT => {
                 let n = usize::from(self.u16()?);
                 let chars = self.take(n)?;
+                self.spend(n)?;
                 Ok(Term::List(
                     chars.iter().map(|&c| Term::Int(i64::from(c))).collect(),
                 ))
@@ -300,7 +325,8 @@ impl<'a> Reader<'a> {
             }
             MAP_EXT => {
                 let n = self.count()?;
-                let mut pairs = Vec::with_capacity(n);
+                // Grown as pairs arrive: `n` is only known not to exceed the bytes left.
+                let mut pairs = Vec::new();
                 for _ in 0..n {
                     let key = self.term(depth + 1)?;
                     let value = self.term(depth + 1)?;
@@ -540,6 +566,58 @@ mod tests {
         }
         bytes.push(106);
         bytes.extend(std::iter::repeat_n(106, 10_000));
-        assert!(decode(&bytes).is_err());
+        assert_eq!(decode(&bytes), Err("term nested more than 64 deep".into()));
+    }
+
+    #[test]
+    fn refuses_declared_lengths_past_the_input() {
+        // Maps, lists, tuples, binaries and atoms claiming more than the bytes that follow.
+        for header in [
+            &[131, 116, 255, 255, 255, 255][..],
+            &[131, 108, 0, 1, 0, 0],
+            &[131, 105, 0, 0, 1, 0],
+            &[131, 109, 255, 255, 255, 255],
+            &[131, 119, 200],
+            &[131, 118, 255, 255],
+            &[131, 111, 255, 255, 255, 255, 0],
+            &[131, 107, 255, 255],
+        ] {
+            let mut bytes = header.to_vec();
+            bytes.extend([106; 100]);
+            assert!(decode(&bytes).is_err(), "{header:?}");
+        }
+        // A map whose count matches the bytes left (a megabyte of them) is refused by the
+        // term budget, not answered with a gigabyte allocation.
+        let mut bytes = vec![131, 116, 0, 16, 0, 0];
+        bytes.extend(std::iter::repeat_n(106, 1 << 20));
+        assert_eq!(decode(&bytes), Err("more than 100000 terms".into()));
+    }
+
+    #[test]
+    fn refuses_more_terms_than_the_budget() {
+        // A list of 200 000 empty lists: 5 bytes each way, 32 bytes each decoded.
+        let mut bytes = vec![131, 108];
+        bytes.extend(200_000u32.to_be_bytes());
+        bytes.extend(std::iter::repeat_n(106, 200_001));
+        assert_eq!(decode(&bytes), Err("more than 100000 terms".into()));
+        // STRING_EXT: one tag, 65 535 terms; two of them pass the budget.
+        let mut bytes = vec![131, 104, 2];
+        for _ in 0..2 {
+            bytes.extend([107, 255, 255]);
+            bytes.extend([b'a'; 65_535]);
+        }
+        assert_eq!(decode(&bytes), Err("more than 100000 terms".into()));
+        // A compressed term that would inflate past 1 MiB is refused from its size field.
+        let mut bytes = vec![131, 80];
+        bytes.extend(u32::MAX.to_be_bytes());
+        bytes.extend([120, 156, 3, 0, 0, 0, 0, 1]);
+        assert!(
+            decode(&bytes)
+                .expect_err("big")
+                .contains("larger than the maximum")
+        );
     }
 }
+
+#[cfg(test)]
+mod fuzz;

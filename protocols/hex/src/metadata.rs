@@ -124,9 +124,18 @@ fn links(v: &Value) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
+/// The largest `metadata.config` read: hex_core refuses larger ones.
+pub const MAX_SIZE: usize = 1024 * 1024;
+
 /// Reads `metadata.config` bytes the way hex_core does: as UTF-8, or as Latin-1 when the bytes
 /// are not valid UTF-8.
 pub fn parse_bytes(bytes: &[u8]) -> Result<Metadata, String> {
+    if bytes.len() > MAX_SIZE {
+        return Err(format!(
+            "metadata.config is {} bytes, more than the maximum of {MAX_SIZE}",
+            bytes.len()
+        ));
+    }
     match std::str::from_utf8(bytes) {
         Ok(text) => parse(text),
         Err(_) => parse(&latin1(bytes)),
@@ -267,3 +276,6 @@ mod terms;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod fuzz;

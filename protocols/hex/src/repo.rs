@@ -54,6 +54,9 @@ async fn readable(
     caller: &Caller,
     name: &str,
 ) -> Result<(Arc<PackageState>, Visibility, Option<String>), HexError> {
+    if !crate::paths::is_name(name) {
+        return Err(HexError::not_found(format!("package {name:.100}")));
+    }
     let pa = state
         .registry
         .package_access(caller, Ecosystem::Hex, name)
@@ -265,7 +268,8 @@ pub async fn tarball(
         .file
         .strip_suffix(".tar")
         .and_then(|f| f.split_once('-'))
-        .ok_or_else(|| HexError::not_found(format!("tarball {}", p.file)))?;
+        .filter(|(name, _)| crate::paths::is_name(name))
+        .ok_or_else(|| HexError::not_found(format!("tarball {:.200}", p.file)))?;
     let pa = state
         .registry
         .package_access(&caller, Ecosystem::Hex, name)

@@ -12,6 +12,9 @@ use std::io::{self, Read};
 use sha2::{Digest, Sha256};
 
 use crate::metadata::{self, Metadata};
+use contents::check_contents;
+
+mod contents;
 
 /// Largest accepted tarball, in bytes (hex_core's `tarball_max_size`).
 pub const MAX_TARBALL: usize = 16 * 1024 * 1024;
@@ -21,7 +24,7 @@ pub const MAX_TARBALL: usize = 16 * 1024 * 1024;
 pub const MAX_UNCOMPRESSED: u64 = 128 * 1024 * 1024;
 
 /// hex_core refuses a `metadata.config` larger than this.
-const MAX_METADATA: u64 = 1024 * 1024;
+const MAX_METADATA: u64 = metadata::MAX_SIZE as u64;
 
 /// Longest accepted package name.
 const MAX_NAME: usize = 100;
@@ -97,15 +100,7 @@ impl std::error::Error for Invalid {}
 /// `metadata.config` (name `^[a-z][a-z0-9_]*$`, SemVer version), then `contents.tar.gz`: a gzip
 /// tar of relative paths without `..`, at most [`MAX_UNCOMPRESSED`] bytes once decompressed.
 pub fn parse(tar: &[u8]) -> Result<Package, Invalid> {
-    if tar.len() > MAX_TARBALL {
-        return Err(Invalid::new(
-            "tar",
-            format!(
-                "package is {} bytes, more than the maximum of {MAX_TARBALL} (16 MiB)",
-                tar.len()
-            ),
-        ));
-    }
+    check_size(tar)?;
     let outer_checksum: [u8; 32] = Sha256::digest(tar).into();
     let [version, checksum, metadata_config, contents] = outer_files(tar)?;
 
@@ -164,6 +159,31 @@ pub fn parse(tar: &[u8]) -> Result<Package, Invalid> {
         inner_checksum,
         outer_checksum,
     })
+}
+
+/// The package name in `metadata.config`, read from the outer tar alone: `contents.tar.gz` is
+/// neither checked nor inflated, so a handler can check the token's package scope before the
+/// costly part of [`parse`].
+pub fn peek_name(tar: &[u8]) -> Result<String, Invalid> {
+    check_size(tar)?;
+    let [_, _, metadata_config, _] = outer_files(tar)?;
+    let metadata =
+        metadata::parse_bytes(&metadata_config).map_err(|e| Invalid::new("metadata", e))?;
+    check_name(&metadata.name).map_err(|e| Invalid::new("name", e))?;
+    Ok(metadata.name)
+}
+
+fn check_size(tar: &[u8]) -> Result<(), Invalid> {
+    if tar.len() > MAX_TARBALL {
+        return Err(Invalid::new(
+            "tar",
+            format!(
+                "package is {} bytes, more than the maximum of {MAX_TARBALL} (16 MiB)",
+                tar.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 const OUTER_FILES: [&str; 4] = ["VERSION", "CHECKSUM", "metadata.config", "contents.tar.gz"];
@@ -247,109 +267,6 @@ fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Walks `contents.tar.gz` to its end, decompressing at most `limit` bytes.
-fn check_contents(gzip: &[u8], limit: u64) -> Result<(), String> {
-    let mut reader = Counted {
-        inner: flate2::read::GzDecoder::new(gzip),
-        left: limit,
-        over: false,
-    };
-    let result = walk_contents(&mut reader);
-    if reader.over {
-        return Err(format!(
-            "contents.tar.gz unpacks to more than the maximum of {limit} bytes ({} MiB)",
-            limit >> 20
-        ));
-    }
-    result
-}
-
-fn walk_contents(reader: &mut Counted<impl Read>) -> Result<(), String> {
-    let bad = |e: io::Error| format!("contents.tar.gz is not a valid gzip-compressed tar: {e}");
-    for entry in tar::Archive::new(&mut *reader).entries().map_err(bad)? {
-        let entry = entry.map_err(bad)?;
-        let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        check_path(&path)?;
-        match entry.header().entry_type() {
-            kind if kind.is_file() || kind.is_dir() => {}
-            tar::EntryType::XGlobalHeader => {}
-            tar::EntryType::Symlink => {
-                let target = entry.link_name_bytes().unwrap_or_default();
-                let target = String::from_utf8_lossy(&target);
-                check_symlink(&path, &target)?;
-            }
-            kind => return Err(format!("`{path}` has an unsupported entry type ({kind:?})")),
-        }
-    }
-    // Read past the end-of-archive blocks so that the gzip trailer (CRC and length) is checked.
-    io::copy(reader, &mut io::sink()).map_err(bad)?;
-    Ok(())
-}
-
-/// A relative path that stays inside the package: not absolute, no drive letter, no `..`.
-fn check_path(path: &str) -> Result<(), String> {
-    let unsafe_path = || Err(format!("unsafe path `{path}`"));
-    if path.is_empty() || path.starts_with(['/', '\\']) || has_drive(path) {
-        return unsafe_path();
-    }
-    if path.split(['/', '\\']).any(|part| part == "..") {
-        return unsafe_path();
-    }
-    Ok(())
-}
-
-fn has_drive(path: &str) -> bool {
-    let bytes = path.as_bytes();
-    bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':'
-}
-
-/// A symlink's target, taken from the link's directory, must stay inside the package.
-fn check_symlink(path: &str, target: &str) -> Result<(), String> {
-    let escapes = || {
-        Err(format!(
-            "symlink `{path}` points outside the package (`{target}`)"
-        ))
-    };
-    if target.is_empty() || target.starts_with(['/', '\\']) || has_drive(target) {
-        return escapes();
-    }
-    let mut parts: Vec<&str> = path.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
-    parts.pop();
-    let mut depth = parts.iter().filter(|&&p| p != ".").count();
-    for part in target.split(['/', '\\']) {
-        match part {
-            "" | "." => {}
-            ".." if depth == 0 => return escapes(),
-            ".." => depth -= 1,
-            _ => depth += 1,
-        }
-    }
-    Ok(())
-}
-
-/// A reader that fails once more than `left` bytes have come through it.
-struct Counted<R> {
-    inner: R,
-    left: u64,
-    over: bool,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        // Ask for at most one byte past the limit, so a bomb is stopped as soon as it is seen.
-        let want = buf
-            .len()
-            .min(usize::try_from(self.left + 1).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..want])?;
-        if n as u64 > self.left {
-            self.over = true;
-            return Err(io::Error::other("size limit exceeded"));
-        }
-        self.left -= n as u64;
-        Ok(n)
-    }
-}
-
 /// Builds a valid package tarball from the text of `metadata.config` and the package files
 /// (`(path, contents)`), laid out as hex_core's `create` does. For tests and fixtures: it panics
 /// on a path the tar format cannot hold, and does not check the metadata.
@@ -390,3 +307,6 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+pub(crate) mod fuzz;

@@ -37,6 +37,7 @@ impl From<Error> for NpmError {
             // npm's own wording for an existing version is a 403 (a 409 makes it retry).
             Answer::Conflict(m) | Answer::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),
             Answer::Invalid(m) => Self::bad_request(m),
+            Answer::TooLarge(m) => Self::new(StatusCode::PAYLOAD_TOO_LARGE, m),
             Answer::Unavailable => Self::new(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE),
             Answer::Internal => Self::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL),
         }

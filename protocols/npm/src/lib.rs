@@ -13,7 +13,7 @@ mod write;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, OriginalUri, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -78,7 +78,7 @@ pub fn router(state: NpmState) -> Router {
     Router::new()
         .route("/", any(handle))
         .route("/{*rest}", any(handle))
-        // The body is read with its own limit in `body_bytes`, which answers npm in JSON.
+        // Bodies are read only by `Upload` (after the token is checked), under this same limit.
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
@@ -127,13 +127,9 @@ async fn dispatch(state: NpmState, req: Request) -> Result<Response, NpmError> {
         }
         (Method::GET, Route::DistTags { name }) => read::dist_tags(&ctx, &name).await,
         (Method::GET, Route::Whoami) => read::whoami(&ctx).await,
-        (Method::PUT, Route::Packument { name }) => {
-            let body = body_bytes(body, state.config.max_publish_bytes).await?;
-            write::publish(&ctx, &name, body).await
-        }
+        (Method::PUT, Route::Packument { name }) => write::publish(&ctx, &name, body).await,
         (Method::PUT, Route::DistTag { name, tag }) => {
-            let body = body_bytes(body, state.config.max_publish_bytes).await?;
-            write::set_dist_tag(&ctx, &name, &tag, &body).await
+            write::set_dist_tag(&ctx, &name, &tag, body).await
         }
         (Method::DELETE, Route::DistTag { name, tag }) => {
             write::remove_dist_tag(&ctx, &name, &tag).await
@@ -162,21 +158,6 @@ fn client_ip(req: &Request) -> Option<String> {
     req.extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip().to_string())
-}
-
-async fn body_bytes(body: Body, limit: usize) -> Result<Bytes, NpmError> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let too_large =
-            std::error::Error::source(&e).is_some_and(|s| s.to_string().contains("length limit"));
-        if too_large {
-            NpmError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "the package is larger than this registry accepts (TOLLGATE_MAX_UPLOAD_MB)",
-            )
-        } else {
-            NpmError::bad_request(format!("could not read the request body: {e}"))
-        }
-    })
 }
 
 /// A small JSON answer such as `{"ok":true}`.

@@ -1,10 +1,12 @@
 //! Writing: `npm publish` and `npm dist-tag add|rm`, with a publish token.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 use tollgate_registry::domain::{Ecosystem, NewRelease, PackageRef};
+use tollgate_registry::registry::Caller;
+use tollgate_registry::upload::Upload;
 
 use crate::error::NpmError;
 use crate::name::validate;
@@ -12,14 +14,30 @@ use crate::publish::{self, validate_tag};
 use crate::read::Ctx;
 use crate::{empty, ok_json};
 
-pub async fn publish(ctx: &Ctx<'_>, name: &str, body: Bytes) -> Result<Response, NpmError> {
+/// Dist-tag bodies are a JSON string naming a version.
+const MAX_TAG_BODY: usize = 1024;
+
+/// Who you are, then what you send: the token (a publish token for `name`) and the announced
+/// length are checked before a byte of the body is read.
+async fn read_body(
+    ctx: &Ctx<'_>,
+    name: &str,
+    body: Body,
+    limit: usize,
+) -> Result<(Caller, Bytes), NpmError> {
     let caller = ctx.caller().await?;
     validate(name).map_err(NpmError::bad_request)?;
     let package = PackageRef {
         ecosystem: Ecosystem::Npm,
         name: name.to_owned(),
     };
-    ctx.state.registry.check_publish(&caller, &package)?;
+    let upload = Upload::permit(caller, Some(&package), ctx.headers, limit)?;
+    Ok(upload.read(body).await?)
+}
+
+pub async fn publish(ctx: &Ctx<'_>, name: &str, body: Body) -> Result<Response, NpmError> {
+    let limit = ctx.state.config.max_publish_bytes;
+    let (caller, body) = read_body(ctx, name, body, limit).await?;
     let url_name = name.to_owned();
     // Decoding and hashing a large tarball is CPU work: keep it off the async workers.
     let parsed = tokio::task::spawn_blocking(move || publish::parse(&url_name, &body))
@@ -66,11 +84,12 @@ pub async fn set_dist_tag(
     ctx: &Ctx<'_>,
     name: &str,
     tag: &str,
-    body: &[u8],
+    body: Body,
 ) -> Result<Response, NpmError> {
-    let pkg = writable_package(ctx, name).await?;
     validate_tag(tag).map_err(NpmError::bad_request)?;
-    let version: String = serde_json::from_slice(body)
+    let (caller, body) = read_body(ctx, name, body, MAX_TAG_BODY).await?;
+    let (pkg, _, _, _) = ctx.readable(&caller, name).await?;
+    let version: String = serde_json::from_slice(&body)
         .map_err(|_| NpmError::bad_request("the body must be a JSON string naming a version"))?;
     if pkg.release(&version).is_none() {
         return Err(NpmError::new(

@@ -13,6 +13,7 @@ pub mod marshal;
 mod read;
 pub mod version;
 mod write;
+mod yaml;
 
 use std::sync::Arc;
 

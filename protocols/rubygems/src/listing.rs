@@ -20,8 +20,9 @@ use tollgate_registry::registry::Caller;
 use crate::RubygemsState;
 use crate::compact::{self, Entry};
 use crate::error::GemError;
+use crate::gemspec::valid_name;
 use crate::legacy::{self, SpecsFile};
-use crate::read::{SellerPath, denial, gemspecs, readable, seller_and_caller};
+use crate::read::{SellerPath, denial, gemspecs, invalid_name, readable, seller_and_caller};
 
 /// The opaque first line of `/versions` (Bundler keeps it; every answer is a full file).
 const CREATED_AT: &str = "2024-01-01T00:00:00Z";
@@ -254,6 +255,9 @@ pub async fn info(
     Path(p): Path<NamePath>,
     headers: HeaderMap,
 ) -> Result<Response, GemError> {
+    if !valid_name(&p.name) {
+        return Err(invalid_name(&p.name));
+    }
     let (_, caller) = seller_and_caller(&state, &p.seller, &headers, false).await?;
     let (pkg, vis, access) = readable(&state, &caller, &p.name).await?;
     let doc = info_doc(&state, &pkg, vis).await?;

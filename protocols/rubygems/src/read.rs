@@ -15,7 +15,8 @@ use tollgate_registry::domain::{Ecosystem, PackageState, Release, Seller};
 use tollgate_registry::registry::{Caller, Delivery};
 
 use crate::error::GemError;
-use crate::gemspec::GemSpec;
+use crate::gemspec::{GemSpec, shown, valid_name};
+use crate::version::Split;
 use crate::{RubygemsState, auth, legacy, version};
 
 #[derive(Deserialize)]
@@ -41,12 +42,22 @@ pub async fn seller_and_caller(
     Ok((seller, caller))
 }
 
-/// The gem and what the caller may see of it, or the error to answer.
+/// "Not found" for a name no gem can have, answered before any lookup (so a made-up name
+/// is neither a query nor a cache entry).
+pub fn invalid_name(name: &str) -> GemError {
+    GemError::not_found(format!("gem `{}`", shown(name)))
+}
+
+/// The gem and what the caller may see of it, or the error to answer. A name breaking
+/// RubyGems' rules is "not found" without a lookup.
 pub async fn readable(
     state: &RubygemsState,
     caller: &Caller,
     name: &str,
 ) -> Result<(Arc<PackageState>, Visibility, Access), GemError> {
+    if !valid_name(name) {
+        return Err(invalid_name(name));
+    }
     let pa = state
         .registry
         .package_access(caller, Ecosystem::Rubygems, name)
@@ -87,15 +98,27 @@ pub async fn dependencies() -> Response {
     StatusCode::NOT_FOUND.into_response()
 }
 
-/// The release a full name (`name-version[-platform]`) names, if the caller may download it.
+/// The full name (`name-version[-platform]`) of a requested `file`: its at most 4 plausible
+/// `(name, version key)` splits, or "not found" (before any lookup) when it has none.
+fn full_name<'a>(file: &'a str, suffix: &str) -> Result<(&'a str, Vec<Split<'a>>), GemError> {
+    let full = file.strip_suffix(suffix).unwrap_or_default();
+    let splits = version::split_full_name(full);
+    if splits.is_empty() {
+        return Err(GemError::not_found(format!("`{}`", shown(file))));
+    }
+    Ok((full, splits))
+}
+
+/// The release a full name names (`splits` from `full_name`), if the caller may download it.
 /// Yanked releases still download: existing lockfiles must keep installing.
 async fn release_of(
     state: &RubygemsState,
     caller: &Caller,
     full: &str,
+    splits: Vec<Split<'_>>,
 ) -> Result<(Arc<PackageState>, Release), GemError> {
     let mut denied = None;
-    for (name, key) in version::split_full_name(full) {
+    for (name, key) in splits {
         match readable(state, caller, name).await {
             Ok((pkg, _, access)) => {
                 let Some(release) = pkg.release(key).cloned() else {
@@ -119,12 +142,9 @@ pub async fn quick_gemspec(
     Path(p): Path<FilePath>,
     headers: HeaderMap,
 ) -> Result<Response, GemError> {
+    let (full, splits) = full_name(&p.file, ".gemspec.rz")?;
     let (_, caller) = seller_and_caller(&state, &p.seller, &headers, false).await?;
-    let full = p
-        .file
-        .strip_suffix(".gemspec.rz")
-        .ok_or_else(|| GemError::not_found(&p.file))?;
-    let (pkg, release) = release_of(&state, &caller, full).await?;
+    let (pkg, release) = release_of(&state, &caller, full, splits).await?;
     let spec = gemspecs(&state, &pkg)
         .await?
         .remove(&release.id)
@@ -140,12 +160,9 @@ pub async fn download(
     connect: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
 ) -> Result<Response, GemError> {
+    let (full, splits) = full_name(&p.file, ".gem")?;
     let (_, caller) = seller_and_caller(&state, &p.seller, &headers, false).await?;
-    let full = p
-        .file
-        .strip_suffix(".gem")
-        .ok_or_else(|| GemError::not_found(&p.file))?;
-    let (pkg, release) = release_of(&state, &caller, full).await?;
+    let (pkg, release) = release_of(&state, &caller, full, splits).await?;
     let delivery = state.registry.deliver(&release).await?;
     let ip = connect.map(|Extension(c)| c.0.ip().to_string());
     state

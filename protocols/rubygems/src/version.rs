@@ -112,14 +112,50 @@ pub fn platform_parts(platform: &str) -> (Option<&str>, &str, Option<&str>) {
     }
 }
 
-/// Candidate `(name, version key)` splits of a full name (`acme-pro-1.0.0-java`): the version
-/// starts at a `-` followed by a digit.
-pub fn split_full_name(full: &str) -> Vec<(&str, &str)> {
-    full.match_indices('-')
-        .filter(|(i, _)| full[i + 1..].starts_with(|c: char| c.is_ascii_digit()))
+/// Longest accepted platform (real ones, such as `universal-darwin-22`, are under 25 bytes).
+pub const MAX_PLATFORM: usize = 64;
+
+/// A platform as `Gem::Platform#to_s` writes it: `ruby`, or 1 to 3 `-`-separated parts
+/// (`java`, `x86_64-linux`, `arm64-darwin-22`, `x64-mingw-ucrt`) of letters, digits, `_`, `.`.
+pub fn valid_platform(platform: &str) -> bool {
+    platform.len() <= MAX_PLATFORM
+        && platform.split('-').count() <= 3
+        && platform.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._".contains(&b))
+        })
+}
+
+/// Longest full name: a name, a version and a platform at their longest, with two dashes.
+pub const MAX_FULL_NAME: usize = crate::gemspec::MAX_NAME + 128 + MAX_PLATFORM + 2;
+
+/// A `(name, version key)` reading of a full name.
+pub type Split<'a> = (&'a str, &'a str);
+
+/// Candidate `(name, version key)` splits of a full name (`acme-pro-1.0.0-java`), each with a
+/// valid name, version and platform: a version has no `-` and starts with a digit, and a
+/// platform has at most 3 parts, so the version starts at one of the last 4 dashes and there
+/// are at most 4 candidates. Anything else (too long, bad characters) has none, and is
+/// answered "not found" before any lookup.
+pub fn split_full_name(full: &str) -> Vec<Split<'_>> {
+    if full.len() > MAX_FULL_NAME {
+        return Vec::new();
+    }
+    let mut out: Vec<Split<'_>> = full
+        .rmatch_indices('-')
+        .take(4)
         .map(|(i, _)| (&full[..i], &full[i + 1..]))
-        .filter(|(name, _)| !name.is_empty())
-        .collect()
+        .filter(|(name, key)| {
+            let (version, platform) = split_key(key);
+            crate::gemspec::valid_name(name)
+                && is_valid(version)
+                && (platform == RUBY || valid_platform(platform))
+        })
+        .collect();
+    out.reverse();
+    out
 }
 
 #[cfg(test)]
@@ -170,6 +206,14 @@ mod tests {
             vec![("a", "2fa-1.0"), ("a-2fa", "1.0")]
         );
         assert_eq!(
+            split_full_name("acme_pro-1.2.0"),
+            vec![("acme_pro", "1.2.0")]
+        );
+        assert_eq!(
+            split_full_name("nokogiri-1.16.0-x64-mingw-ucrt"),
+            vec![("nokogiri", "1.16.0-x64-mingw-ucrt")]
+        );
+        assert_eq!(
             platform_parts("x86_64-linux"),
             (Some("x86_64"), "linux", None)
         );
@@ -178,5 +222,80 @@ mod tests {
             (Some("arm64"), "darwin", Some("22"))
         );
         assert_eq!(platform_parts("java"), (None, "java", None));
+    }
+
+    #[test]
+    fn platforms() {
+        for ok in [
+            "ruby",
+            "java",
+            "x86_64-linux",
+            "arm64-darwin-22",
+            "x64-mingw-ucrt",
+        ] {
+            assert!(valid_platform(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "a-b-c-d",
+            "x86_64--linux",
+            "-linux",
+            "linux-",
+            "lin ux",
+            "a/b",
+        ] {
+            assert!(!valid_platform(bad), "{bad}");
+        }
+        assert!(valid_platform(&"x".repeat(MAX_PLATFORM)));
+        assert!(!valid_platform(&"x".repeat(MAX_PLATFORM + 1)));
+    }
+
+    /// Issue 16 row 4: `a-1-1-…` 30 000 times gave 30 000 candidate names, each a query and a
+    /// cached "not found". Now: too long, no candidate at all.
+    #[test]
+    fn full_names_are_split_a_bounded_number_of_ways() {
+        let hostile = format!("a{}", "-1".repeat(30_000));
+        let started = std::time::Instant::now();
+        assert!(split_full_name(&hostile).is_empty());
+        assert!(started.elapsed() < std::time::Duration::from_millis(50));
+        // At the longest accepted length, still at most 4 candidates, each with a valid name.
+        let longest = format!("a{}", "-1".repeat(MAX_FULL_NAME / 2));
+        let longest = &longest[..MAX_FULL_NAME];
+        let splits = split_full_name(longest);
+        assert!(splits.len() <= 4, "{splits:?}");
+        assert!(splits.iter().all(|(n, _)| crate::gemspec::valid_name(n)));
+        assert_eq!(
+            split_full_name("a-1-1-1-1-1"),
+            vec![
+                ("a-1", "1-1-1-1"),
+                ("a-1-1", "1-1-1"),
+                ("a-1-1-1", "1-1"),
+                ("a-1-1-1-1", "1"),
+            ]
+        );
+        // The name part too long by itself: none.
+        let long_name = format!("{}-1.0", "a".repeat(crate::gemspec::MAX_NAME + 1));
+        assert!(split_full_name(&long_name).is_empty());
+        let at_limit = format!("{}-1.0", "a".repeat(crate::gemspec::MAX_NAME));
+        assert_eq!(split_full_name(&at_limit).len(), 1);
+        // Bad characters, empty parts, no version: none.
+        for bad in [
+            "",
+            "-1.0",
+            "a b-1.0",
+            "a-",
+            "a-x",
+            "a-1.0-",
+            "a-1.0-b-c-d-e",
+            "a/b-1.0",
+            "é-1.0",
+        ] {
+            assert!(split_full_name(bad).is_empty(), "{bad}");
+        }
+        // Splits where the version does not start at one of the last four dashes are not tried.
+        assert_eq!(
+            split_full_name("a-1-b-c-d-e-1.0"),
+            vec![("a-1-b-c-d-e", "1.0")]
+        );
     }
 }

@@ -2,13 +2,13 @@
 //! (`DELETE /api/v1/gems/yank`, form `gem_name`, `version`, `platform`), with a publish token
 //! sent raw in `Authorization`. Answers are plain text, which `gem` prints.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use tollgate_registry::domain::{Ecosystem, NewRelease, PackageRef};
+use tollgate_registry::upload::Upload;
 
 use crate::RubygemsState;
 use crate::error::GemError;
@@ -27,15 +27,11 @@ pub async fn push(
     State(state): State<RubygemsState>,
     Path(p): Path<SellerPath>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, GemError> {
     let (seller, caller) = seller_and_caller(&state, &p.seller, &headers, true).await?;
-    let body = body.map_err(|e| {
-        GemError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the gem is larger than this server accepts (TOLLGATE_MAX_UPLOAD_MB): {e}"),
-        )
-    })?;
+    let upload = Upload::permit(caller, None, &headers, state.config.max_publish_bytes)?;
+    let (caller, body) = upload.read(body).await?;
     let gem = body.clone();
     let spec = tokio::task::spawn_blocking(move || gemspec::parse_gem(&gem))
         .await
@@ -77,6 +73,9 @@ pub async fn push(
     .into_response())
 }
 
+/// `gem yank` sends three short form fields.
+const MAX_YANK_BODY: usize = 4096;
+
 /// `application/x-www-form-urlencoded` pairs.
 fn form(body: &[u8]) -> Vec<(String, String)> {
     let decode = |s: &str| {
@@ -98,9 +97,13 @@ pub async fn yank(
     State(state): State<RubygemsState>,
     Path(p): Path<SellerPath>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, GemError> {
     let (_, caller) = seller_and_caller(&state, &p.seller, &headers, true).await?;
+    // The gem is named in the body: the token's kind is checked first, its scope by `set_yanked`.
+    let (caller, body) = Upload::permit(caller, None, &headers, MAX_YANK_BODY)?
+        .read(body)
+        .await?;
     let fields = form(&body);
     let field = |k: &str| {
         fields

@@ -320,7 +320,7 @@ impl Db {
     }
 
     /// Gives `email` a seat (or re-activates its revoked one), within the org's seat cap: one
-    /// atomic step, so concurrent claims never exceed the cap.
+    /// atomic step, so concurrent claims never exceed the cap. An active seat takes `role`.
     pub async fn add_seat(&self, org: OrgId, email: &str, role: &str) -> Result<Seat> {
         let mut tx = self.write().await?;
         let seat = claim_seat(&mut tx, self.backend, org, email, role).await?;
@@ -329,7 +329,11 @@ impl Db {
         Ok(seat)
     }
 
+    /// Revokes `email`'s seat (any letter case) and its tokens. Invites to the address that are
+    /// still pending are withdrawn with it: an older invite must not bring the seat back.
     pub async fn revoke_seat(&self, org: OrgId, email: &str, at: Timestamp) -> Result<Seat> {
+        let email = normalized_email(email);
+        let email = email.as_str();
         let mut tx = self.write().await?;
         let row: SeatRow = sqlx::query_as(&format!(
             "UPDATE seats SET active = 0, revoked_at = COALESCE(revoked_at, $1) WHERE org_id = $2 AND email = $3
@@ -346,6 +350,14 @@ impl Db {
             .bind(row.id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query(
+            "DELETE FROM web_links
+             WHERE org_id = $1 AND email = $2 AND purpose = 'invite' AND used_at IS NULL",
+        )
+        .bind(org.0)
+        .bind(email)
+        .execute(&mut *tx)
+        .await?;
         log_change(&mut tx, self.backend, Change::Tokens).await?;
         tx.commit().await?;
         Ok(row.into())
@@ -389,9 +401,26 @@ pub(super) async fn ensure_package(
     .await?)
 }
 
-/// Claims a seat inside the caller's transaction. The org row is locked first (PostgreSQL:
-/// `FOR UPDATE`; SQLite writers are serialised already), then the active seats are counted
-/// against `orgs.seat_cap`. A seat that is active already is returned as it is.
+/// An address as seats, invites and sign-in links store and compare it: trimmed, ASCII letters
+/// lower-cased, so that `Bob@x.test` and `bob@x.test` are one person with one seat. ASCII only,
+/// as SQLite's `lower()` is (migration `0006_seat_emails` folded the stored ones the same way
+/// on both databases).
+pub(super) fn normalized_email(email: &str) -> String {
+    email.trim().to_ascii_lowercase()
+}
+
+/// What a claim does to a seat that is active already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ActiveSeat {
+    /// Gives it the claimed role: the operator's `seat add`, a purchase making its buyer admin.
+    TakesRole,
+    /// Leaves it as it is: an invite accepted after the address got its seat another way (an
+    /// old invite for a member must not demote someone made admin since).
+    Kept,
+}
+
+/// Claims a seat inside the caller's transaction (see [`claim`]); a seat that is active already
+/// takes `role`.
 pub(super) async fn claim_seat(
     tx: &mut Tx,
     backend: super::Backend,
@@ -399,6 +428,34 @@ pub(super) async fn claim_seat(
     email: &str,
     role: &str,
 ) -> Result<Seat> {
+    claim(tx, backend, org, email, role, ActiveSeat::TakesRole).await
+}
+
+/// Claims a seat for an accepted invite inside the caller's transaction (see [`claim`]); a
+/// seat that is active already is returned as it is, its role untouched.
+pub(super) async fn claim_invited_seat(
+    tx: &mut Tx,
+    backend: super::Backend,
+    org: OrgId,
+    email: &str,
+    role: &str,
+) -> Result<Seat> {
+    claim(tx, backend, org, email, role, ActiveSeat::Kept).await
+}
+
+/// Claims a seat for `email` (normalized, [`normalized_email`]). The org row is locked first
+/// (PostgreSQL: `FOR UPDATE`; SQLite writers are serialised already), then the active seats are
+/// counted against `orgs.seat_cap`. A seat that is active already is not counted again.
+async fn claim(
+    tx: &mut Tx,
+    backend: super::Backend,
+    org: OrgId,
+    email: &str,
+    role: &str,
+    active_seat: ActiveSeat,
+) -> Result<Seat> {
+    let email = normalized_email(email);
+    let email = email.as_str();
     let lock = match backend {
         super::Backend::Postgres => "SELECT seat_cap FROM orgs WHERE id = $1 FOR UPDATE",
         super::Backend::Sqlite => "SELECT seat_cap FROM orgs WHERE id = $1",
@@ -416,6 +473,11 @@ pub(super) async fn claim_seat(
     .fetch_optional(&mut **tx)
     .await?;
     if let Some(seat) = existing.as_ref().filter(|s| s.active != 0) {
+        if active_seat == ActiveSeat::Kept {
+            return existing
+                .map(Into::into)
+                .ok_or_else(|| Error::NotFound(email.into()));
+        }
         if seat.role != role {
             sqlx::query("UPDATE seats SET role = $1 WHERE id = $2")
                 .bind(role)
@@ -468,6 +530,7 @@ impl Db {
 
     /// Active seats of the seller's orgs held by `email` (any letter case), with their org.
     pub async fn seats_by_email(&self, seller: SellerId, email: &str) -> Result<Vec<(Org, Seat)>> {
+        let email = normalized_email(email);
         #[derive(FromRow)]
         struct Row {
             #[sqlx(flatten)]
@@ -479,11 +542,11 @@ impl Db {
             "SELECT s.id, s.org_id, s.email, s.role, s.active, s.created_at, s.revoked_at,
                 o.slug AS org_slug, o.name AS org_name
          FROM seats s JOIN orgs o ON o.id = s.org_id
-         WHERE o.seller_id = $1 AND lower(s.email) = lower($2) AND s.active = 1
+         WHERE o.seller_id = $1 AND s.email = $2 AND s.active = 1
          ORDER BY o.slug",
         )
         .bind(seller.0)
-        .bind(email)
+        .bind(&email)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -499,5 +562,258 @@ impl Db {
                 (org, seat)
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Seat addresses without letter case, on both databases (PostgreSQL when
+    //! `TOLLGATE_TEST_POSTGRES_URL` is set): migration `0006_seat_emails` on the duplicates that
+    //! earlier versions stored, then claims, invites and revokes in any case.
+
+    use sqlx::Connection;
+    use sqlx::postgres::PgConnection;
+
+    use super::*;
+    use crate::db::{LinkPurpose, NewLink};
+    use crate::domain::{Ecosystem, NewRelease};
+
+    async fn sql(db: &Db, text: &str) {
+        sqlx::raw_sql(text)
+            .execute(&db.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+    }
+
+    async fn count(db: &Db, query: &str) -> i64 {
+        sqlx::query_scalar(query)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{query}: {e}"))
+    }
+
+    fn invite(seller: &Seller, org: &Org, id: &str, email: &str) -> NewLink {
+        NewLink {
+            id: id.into(),
+            secret_hash: "0".repeat(64),
+            purpose: LinkPurpose::Invite,
+            seller: seller.id,
+            org: Some(org.id),
+            email: email.into(),
+            role: Some("member".into()),
+            expires_at: Timestamp(Timestamp::now().0 + 3_600_000),
+        }
+    }
+
+    async fn seat_emails(db: Db) {
+        // Undo 0006 and store what it meets in a database of an earlier version.
+        sql(
+            &db,
+            "DROP INDEX seats_org_folded_email; DELETE FROM _sqlx_migrations WHERE version = 6",
+        )
+        .await;
+        let acme = db
+            .create_seller("acme", "Acme", "boss@acme.test")
+            .await
+            .expect("seller");
+        let globex = db
+            .create_org(acme.id, "globex", "Globex")
+            .await
+            .expect("org");
+        let initech = db
+            .create_org(acme.id, "initech", "Initech")
+            .await
+            .expect("org");
+        let release = db
+            .publish_release(
+                &NewRelease {
+                    seller_id: acme.id,
+                    ecosystem: Ecosystem::Npm,
+                    package: "widget".into(),
+                    version: "1.0.0".into(),
+                    blob_sha256: "a".repeat(64),
+                    size: 1,
+                    metadata: serde_json::json!({}),
+                    dist_tags: Vec::new(),
+                },
+                Timestamp::now(),
+            )
+            .await
+            .expect("release");
+        let (g, i) = (globex.id.0, initech.id.0);
+        sql(
+            &db,
+            &format!(
+                "INSERT INTO seats (id, org_id, email, role, active, created_at, revoked_at) VALUES
+                 (101, {g}, 'Bob@Globex.test', 'member', 1, 1, NULL),
+                 (102, {g}, 'bob@globex.test', 'admin', 1, 2, NULL),
+                 (103, {g}, 'BOB@globex.test', 'member', 0, 3, 9),
+                 (104, {g}, 'Ann@Globex.test', 'admin', 0, 4, 9),
+                 (105, {g}, 'ann@globex.test', 'member', 0, 5, 8),
+                 (106, {g}, 'Cy@Globex.test', 'admin', 0, 6, 9),
+                 (107, {g}, 'cy@globex.test', 'member', 1, 7, NULL),
+                 (108, {i}, 'bob@globex.test', 'member', 1, 8, NULL);
+                 INSERT INTO tokens (id, secret_hash, kind, seller_id, org_id, seat_id, created_at)
+                 VALUES ('t1', 'h', 'seat', {s}, {g}, 102, 1), ('t2', 'h', 'seat', {s}, {g}, 103, 1),
+                        ('t3', 'h', 'seat', {s}, {i}, 108, 1);
+                 INSERT INTO download_events (release_id, org_id, seat_id, token_id, at)
+                 VALUES ({r}, {g}, 102, 't1', 1);",
+                s = acme.id.0,
+                r = release.id.0,
+            ),
+        )
+        .await;
+        db.create_link(&invite(&acme, &globex, "l1", "Dan@Globex.test"))
+            .await
+            .expect("link");
+        sql(&db, "UPDATE web_links SET email = 'Dan@Globex.test'").await;
+
+        db.migrate().await.expect("0006 over duplicates");
+
+        let seats: Vec<(i64, String, String, bool, Option<Timestamp>)> = db
+            .seats(globex.id)
+            .await
+            .expect("seats")
+            .into_iter()
+            .map(|s| (s.id.0, s.email, s.role, s.active, s.revoked_at))
+            .collect();
+        assert_eq!(
+            seats,
+            vec![
+                // Both revoked: the oldest stays, as it was.
+                (
+                    104,
+                    "ann@globex.test".into(),
+                    "admin".into(),
+                    false,
+                    Some(Timestamp(9))
+                ),
+                // One of them an active admin: an active admin.
+                (101, "bob@globex.test".into(), "admin".into(), true, None),
+                // A revoked admin and an active member: an active member.
+                (106, "cy@globex.test".into(), "member".into(), true, None),
+            ]
+        );
+        let initech_seats = db.seats(initech.id).await.expect("seats");
+        assert_eq!(initech_seats.len(), 1, "another org's seat is its own");
+        assert_eq!(initech_seats[0].id.0, 108);
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM tokens WHERE seat_id = 101").await,
+            2,
+            "the merged seat holds its duplicates' tokens"
+        );
+        assert_eq!(
+            count(
+                &db,
+                "SELECT COUNT(*) FROM download_events WHERE seat_id = 101"
+            )
+            .await,
+            1
+        );
+        assert_eq!(
+            count(
+                &db,
+                "SELECT COUNT(*) FROM web_links WHERE email = 'dan@globex.test'"
+            )
+            .await,
+            1
+        );
+
+        // From now on: one seat per address whatever its case, in every front door.
+        let again = db
+            .add_seat(globex.id, " BOB@globex.TEST ", "admin")
+            .await
+            .expect("claim");
+        assert_eq!(again.id.0, 101);
+        let err = sqlx::raw_sql(&format!(
+            "INSERT INTO seats (org_id, email, role, active, created_at)
+             VALUES ({g}, 'BOB@GLOBEX.TEST', 'member', 1, 1)"
+        ))
+        .execute(&db.pool)
+        .await;
+        assert!(
+            err.is_err(),
+            "the index refuses a second seat for one address"
+        );
+        let held = db
+            .seats_by_email(acme.id, "BoB@GlObEx.TeSt")
+            .await
+            .expect("seats by email");
+        assert_eq!(held.len(), 2, "{held:?}");
+
+        // An old invite accepted later leaves an active seat as it is: no demoted admin.
+        db.create_link(&invite(&acme, &globex, "l2", "Bob@globex.test"))
+            .await
+            .expect("link");
+        let used = db.use_link("l2", Timestamp::now()).await.expect("accept");
+        let seat = used.seat.expect("the seat");
+        assert_eq!((seat.id.0, seat.role.as_str()), (101, "admin"));
+        assert_eq!(
+            db.seat(SeatId(101))
+                .await
+                .expect("seat")
+                .expect("seat")
+                .role,
+            "admin"
+        );
+        // The operator still sets roles on purpose.
+        let set = db
+            .add_seat(globex.id, "bob@globex.test", "member")
+            .await
+            .expect("claim");
+        assert_eq!(set.role, "member");
+
+        // Revoking in any case withdraws pending invites to the address: none brings it back.
+        db.create_link(&invite(&acme, &globex, "l3", "CY@globex.test"))
+            .await
+            .expect("link");
+        let revoked = db
+            .revoke_seat(globex.id, "Cy@GLOBEX.test", Timestamp::now())
+            .await
+            .expect("revoke");
+        assert_eq!(revoked.id.0, 106);
+        assert!(db.use_link("l3", Timestamp::now()).await.is_err());
+        assert!(
+            !db.seat(SeatId(106))
+                .await
+                .expect("seat")
+                .expect("seat")
+                .active
+        );
+    }
+
+    #[tokio::test]
+    async fn seat_emails_on_sqlite() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("tollgate.db");
+        let db = Db::connect(path.to_str().expect("UTF-8 path"))
+            .await
+            .expect("open");
+        seat_emails(db).await;
+    }
+
+    #[tokio::test]
+    async fn seat_emails_on_postgres() {
+        let Ok(admin_url) = std::env::var("TOLLGATE_TEST_POSTGRES_URL") else {
+            eprintln!("skipped: TOLLGATE_TEST_POSTGRES_URL is not set");
+            return;
+        };
+        let name = format!("tg_{:016x}", rand::random::<u64>());
+        let mut admin = PgConnection::connect(&admin_url).await.expect("connect");
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create database");
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(b, _)| b);
+        let db = Db::connect(&format!("{base}/{name}")).await.expect("open");
+        let outcome = tokio::spawn(seat_emails(db)).await;
+        let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await;
+        if let Err(e) = outcome {
+            std::panic::resume_unwind(e.into_panic());
+        }
     }
 }

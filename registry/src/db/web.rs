@@ -4,7 +4,7 @@
 
 use sqlx::FromRow;
 
-use super::accounts::claim_seat;
+use super::accounts::{claim_invited_seat, normalized_email};
 use super::{Db, log_change};
 use crate::change::Change;
 use crate::domain::Seat;
@@ -166,6 +166,17 @@ impl Db {
         Ok(())
     }
 
+    /// How many sessions are stored and not expired (operators, and the tests that show an
+    /// anonymous visitor stores none).
+    pub async fn live_sessions(&self, now: Timestamp) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM web_sessions WHERE expires_at > $1")
+                .bind(now.0)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// Deletes expired sessions, used links and old sign-in requests older than `before`.
     pub async fn prune_web(&self, now: Timestamp, before: Timestamp) -> Result<()> {
         sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1")
@@ -189,7 +200,7 @@ impl Db {
         .bind(link.purpose.as_str())
         .bind(link.seller.0)
         .bind(link.org.map(|o| o.0))
-        .bind(&link.email)
+        .bind(normalized_email(&link.email))
         .bind(&link.role)
         .bind(Timestamp::now().0)
         .bind(link.expires_at.0)
@@ -211,7 +222,8 @@ impl Db {
 
     /// Marks the link used, once: a second use, or a use after `expires_at`, is refused. An
     /// invite claims its seat in the same transaction (within the org's paid seats), so an
-    /// invite that cannot get a seat stays unused.
+    /// invite that cannot get a seat stays unused. A seat that is active already is kept as it
+    /// is: an old invite accepted later never changes its role.
     pub async fn use_link(&self, id: &str, at: Timestamp) -> Result<UsedLink> {
         let mut tx = self.write().await?;
         let row: LinkRow = sqlx::query_as(&format!(
@@ -229,7 +241,8 @@ impl Db {
         let seat = match (link.purpose, link.org) {
             (LinkPurpose::Invite, Some(org)) => {
                 let role = link.role.as_deref().unwrap_or("member");
-                let seat = claim_seat(&mut tx, self.backend, org, &link.email, role).await?;
+                let seat =
+                    claim_invited_seat(&mut tx, self.backend, org, &link.email, role).await?;
                 log_change(&mut tx, self.backend, Change::Tokens).await?;
                 Some(seat)
             }

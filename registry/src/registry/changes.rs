@@ -111,9 +111,7 @@ impl Registry {
         inner.generation.bump();
         match change {
             Change::Package(id) => {
-                inner
-                    .packages
-                    .invalidate(|_, p| p.as_ref().is_none_or(|p| p.id == id));
+                inner.packages.invalidate(|_, p| p.id == id);
                 // The change may be a package's first release: its name joins the lists.
                 inner.names.clear();
             }

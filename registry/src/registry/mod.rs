@@ -38,8 +38,8 @@ struct Inner {
     metrics: CoreMetrics,
     sellers: Cache<String, Arc<Seller>>,
     tokens: Cache<String, Arc<TokenRecord>>,
-    /// `None` caches "no such package" until any package changes.
-    packages: Cache<(SellerId, Ecosystem, String), Option<Arc<PackageState>>>,
+    /// Packages that exist (a miss is asked of the database every time, never cached).
+    packages: Cache<(SellerId, Ecosystem, String), Arc<PackageState>>,
     grants: Cache<(OrgId, PackageId), Arc<Vec<Grant>>>,
     /// A seller's package names in one ecosystem (for whole-repository listings).
     names: Cache<(SellerId, Ecosystem), Arc<Vec<String>>>,
@@ -135,7 +135,12 @@ impl Registry {
         &self.0.generation
     }
 
+    /// The seller whose URLs start with `slug`. A string that cannot be a slug is not found
+    /// without a query.
     pub async fn seller(&self, slug: &str) -> Result<Arc<Seller>> {
+        if !crate::domain::is_slug(slug) {
+            return Err(Error::NotFound(format!("seller {slug:.64}")));
+        }
         self.0
             .sellers
             .get_or_try_insert(slug.to_owned(), || async {
@@ -202,20 +207,29 @@ impl Registry {
         name: &str,
     ) -> Result<PackageAccess> {
         let token = &caller.0;
-        let key = (token.seller_id, ecosystem, name.to_owned());
-        let package = self
-            .0
-            .packages
-            .get_or_try_insert(key, || async {
-                Ok::<_, Error>(
-                    self.0
+        // Protocols check names by their ecosystem's rules first; this bound holds whatever they
+        // do. "No such package" is never cached, so made-up names cannot fill the cache.
+        let package = if name.is_empty() || name.len() > crate::domain::MAX_PACKAGE_NAME {
+            None
+        } else {
+            let key = (token.seller_id, ecosystem, name.to_owned());
+            match self.0.packages.get(&key) {
+                Some(found) => Some(found),
+                None => {
+                    let at = self.0.packages.generation();
+                    let found = self
+                        .0
                         .db
                         .package_state(token.seller_id, ecosystem, name)
                         .await?
-                        .map(Arc::new),
-                )
-            })
-            .await?;
+                        .map(Arc::new);
+                    if let Some(found) = &found {
+                        self.0.packages.insert(key, found.clone(), at);
+                    }
+                    found
+                }
+            }
+        };
         let Some(package) = package else {
             return Ok(PackageAccess {
                 package: None,
@@ -243,29 +257,9 @@ impl Registry {
         })
     }
 
-    /// May `caller` publish `package`? Only a publish token of the package's seller, within its
-    /// package scope if it has one.
+    /// May `caller` publish `package`? See [`crate::upload::check_publish`].
     pub fn check_publish(&self, caller: &Caller, package: &PackageRef) -> Result<()> {
-        let token = &caller.0;
-        if token.kind != TokenKind::Publish {
-            return Err(Error::Forbidden(format!(
-                "a {} token cannot publish; use a publish token (`tollgate token create --publish`)",
-                token.kind.as_str()
-            )));
-        }
-        if !token.packages.is_empty() && !token.packages.contains(package) {
-            return Err(Error::Forbidden(format!(
-                "this publish token is limited to {} and may not publish {}",
-                token
-                    .packages
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                package
-            )));
-        }
-        Ok(())
+        crate::upload::check_publish(caller, package)
     }
 
     /// The publish pipeline's last two steps: the blob is stored (create-only, by sha256), then

@@ -22,7 +22,7 @@ use tollgate_registry::secret::SecretBox;
 use tollgate_registry::store::Store;
 use tollgate_registry::time::Timestamp;
 use tollgate_registry::token;
-use tollgate_web::{SESSION_COOKIE, Web, WebConfig, links};
+use tollgate_web::{SESSION_COOKIE, Web, WebConfig, csrf, links};
 use tower::ServiceExt;
 
 /// The public URL the app believes it has (links are issued under it).
@@ -236,7 +236,8 @@ impl TestApp {
             .await
             .expect("seats")
             .into_iter()
-            .find(|s| s.email == email)
+            // Stored folded (see `normalized_email`): found in any case.
+            .find(|s| s.email.eq_ignore_ascii_case(email))
             .expect("seat")
     }
 
@@ -245,6 +246,7 @@ impl TestApp {
         Client {
             app: self,
             cookie: None,
+            csrf_cookie: None,
         }
     }
 
@@ -387,6 +389,8 @@ pub struct Client<'a> {
     pub app: &'a TestApp,
     /// The session cookie's value, if the app set one.
     pub cookie: Option<String>,
+    /// The anonymous form token's cookie ([`tollgate_web::csrf::COOKIE`]), if the app set one.
+    pub csrf_cookie: Option<String>,
 }
 
 /// A response with its body read.
@@ -422,11 +426,16 @@ impl Resp {
 
     /// The `Set-Cookie` header of the session cookie, if any.
     pub fn session_set_cookie(&self) -> Option<String> {
+        self.set_cookie(SESSION_COOKIE)
+    }
+
+    /// The `Set-Cookie` header of the cookie `name`, if any.
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
         self.headers
             .get_all(header::SET_COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with(&format!("{SESSION_COOKIE}=")))
+            .find(|c| c.starts_with(&format!("{name}=")))
             .map(str::to_owned)
     }
 
@@ -464,8 +473,8 @@ impl Client<'_> {
         self.send(Method::POST, path, Some(body)).await
     }
 
-    /// POSTs `form` plus this session's CSRF token (read from the sign-in page, which shows
-    /// the session's token to anyone).
+    /// POSTs `form` plus this visitor's CSRF token (read from the sign-in page, which shows a
+    /// signed-in session its token, and anyone else an anonymous one, set in a cookie too).
     pub async fn post_with_csrf(
         &mut self,
         seller: &str,
@@ -478,7 +487,8 @@ impl Client<'_> {
         self.post(path, &fields).await
     }
 
-    /// This session's CSRF token (made on first use, so this may start a session).
+    /// This visitor's CSRF token, as the sign-in form carries it (for a visitor who is not
+    /// signed in, a new anonymous token sets its cookie; nothing is stored on the server).
     pub async fn csrf(&mut self, seller: &str) -> String {
         let page = self.get(&format!("/{seller}/login")).await;
         assert_eq!(page.status, StatusCode::OK, "sign-in page: {page:?}");
@@ -487,8 +497,15 @@ impl Client<'_> {
 
     pub async fn send(&mut self, method: Method, path: &str, form: Option<String>) -> Resp {
         let mut req = Request::builder().method(method).uri(path);
+        let mut cookies = Vec::new();
         if let Some(c) = &self.cookie {
-            req = req.header(header::COOKIE, format!("{SESSION_COOKIE}={c}"));
+            cookies.push(format!("{SESSION_COOKIE}={c}"));
+        }
+        if let Some(c) = &self.csrf_cookie {
+            cookies.push(format!("{}={c}", csrf::COOKIE));
+        }
+        if !cookies.is_empty() {
+            req = req.header(header::COOKIE, cookies.join("; "));
         }
         let body = match form {
             Some(f) => {
@@ -521,17 +538,24 @@ impl Client<'_> {
             body: String::from_utf8_lossy(&bytes).into_owned(),
         };
         if let Some(set) = res.session_set_cookie() {
-            let value = set
-                .split(';')
-                .next()
-                .and_then(|kv| kv.split_once('='))
-                .map(|(_, v)| v.to_owned())
-                .unwrap_or_default();
-            let removed = value.is_empty()
-                || set.to_ascii_lowercase().contains("max-age=0")
-                || set.contains("1970");
-            self.cookie = (!removed).then_some(value);
+            self.cookie = kept_value(&set);
+        }
+        if let Some(set) = res.set_cookie(csrf::COOKIE) {
+            self.csrf_cookie = kept_value(&set);
         }
         res
     }
+}
+
+/// The value a browser keeps from a `Set-Cookie` header (`None`: the cookie is removed).
+fn kept_value(set: &str) -> Option<String> {
+    let value = set
+        .split(';')
+        .next()
+        .and_then(|kv| kv.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .unwrap_or_default();
+    let removed =
+        value.is_empty() || set.to_ascii_lowercase().contains("max-age=0") || set.contains("1970");
+    (!removed).then_some(value)
 }

@@ -1,6 +1,7 @@
 //! HTTP-level tests of the web pages through the real router: sign-in links, sessions, CSRF
 //! refusal, and the authorization matrix of every page and form.
 
+mod anonymous;
 mod app;
 mod audit;
 mod auth_matrix;
@@ -9,5 +10,6 @@ mod customers;
 mod flows;
 mod objects;
 mod routes;
+mod seat_claims;
 mod sessions;
 mod sign_in;

@@ -172,14 +172,7 @@ impl Mailer {
     }
 
     fn build(&self, message: &Message, subject: &str) -> Result<lettre::Message, MailError> {
-        let to: Mailbox = message
-            .to
-            .trim()
-            .parse()
-            .map_err(|e| MailError::Recipient {
-                address: message.to.clone(),
-                reason: format!("{e}"),
-            })?;
+        let to = recipient(&message.to)?;
         let id = format!(
             "<{}.{}@{}>",
             chrono::Utc::now().format("%Y%m%d%H%M%S"),
@@ -199,6 +192,29 @@ impl Mailer {
             // a MIME single part would append a line break of its own.
             .body(message.text.clone())?)
     }
+}
+
+/// A message's recipient, `user@example.com` or `Name <user@example.com>`, as [`Mailer::send`]
+/// reads it.
+fn recipient(to: &str) -> Result<Mailbox, MailError> {
+    to.trim().parse().map_err(|e| MailError::Recipient {
+        address: to.to_owned(),
+        reason: format!("{e}"),
+    })
+}
+
+/// Whether mail can be sent to `address`, a bare address (`user@example.com`, no name, no angle
+/// brackets), by the same parse [`Mailer::send`] does: a form that stores an address checks it
+/// here, so a typo is a form error at once rather than a failed send later.
+pub fn check_address(address: &str) -> Result<(), MailError> {
+    let parsed = recipient(address)?;
+    if parsed.name.is_some() || parsed.email.to_string() != address.trim() {
+        return Err(MailError::Recipient {
+            address: address.to_owned(),
+            reason: "it is not a bare address like user@example.com".into(),
+        });
+    }
+    Ok(())
 }
 
 fn smtp_sink(url: &SmtpUrl) -> Result<Sink, MailError> {

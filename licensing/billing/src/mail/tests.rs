@@ -152,6 +152,49 @@ async fn bad_addresses_are_refused() {
     );
 }
 
+/// A form checks an address with `check_address` before storing it: what it accepts, the
+/// mailer sends to; what the mailer refuses, it refuses (a form error, not a failed send later).
+#[tokio::test]
+async fn check_address_accepts_only_what_send_can_send_to() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let mailer = file_mailer(data.path());
+    for to in [
+        "ann@globex.example",
+        "a.b+tag@sub.globex.example",
+        "ann@localhost",
+    ] {
+        check_address(to).unwrap_or_else(|e| panic!("{to}: {e}"));
+        mailer
+            .send(&Message {
+                to: to.into(),
+                subject: "s".into(),
+                text: "t".into(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{to}: {e}"));
+    }
+    for to in [
+        "ann<x>@globex.example",
+        "ann@globex..example",
+        "ann@@globex.example",
+        "",
+    ] {
+        let refused = mailer
+            .send(&Message {
+                to: to.into(),
+                subject: "s".into(),
+                text: "t".into(),
+            })
+            .await;
+        assert!(refused.is_err(), "{to:?} was sent");
+        assert!(check_address(to).is_err(), "{to:?} was accepted");
+    }
+    // Only a bare address: a name or angle brackets would be stored as part of it.
+    for to in ["Ann <ann@globex.example>", "<ann@globex.example>"] {
+        assert!(check_address(to).is_err(), "{to:?} was accepted");
+    }
+}
+
 #[test]
 fn bad_smtp_urls_name_the_variable() {
     let data = tempfile::tempdir().expect("tempdir");

@@ -15,14 +15,21 @@ pub(super) enum Value {
     Float(f64),
 }
 
-/// Nesting deeper than this is refused; real metadata is four levels deep.
+/// Nesting deeper than this is refused; real metadata is four levels deep. The reader recurses
+/// once per level, so this also bounds its stack.
 const MAX_DEPTH: usize = 32;
+
+/// More terms than this are refused: a term takes some 40 bytes parsed for as little as two
+/// sent (`[1,1,…]`), and real metadata (a list of files, some requirements) holds a few
+/// thousand.
+const MAX_TERMS: usize = 100_000;
 
 /// A recursive-descent reader for Erlang term text.
 pub(super) struct Parser {
     chars: Vec<char>,
     pos: usize,
     line: usize,
+    terms: usize,
 }
 
 impl Parser {
@@ -31,6 +38,7 @@ impl Parser {
             chars: text.chars().collect(),
             pos: 0,
             line: 1,
+            terms: 0,
         }
     }
 
@@ -119,7 +127,11 @@ impl Parser {
 
     fn term(&mut self, depth: usize) -> Result<Value, String> {
         if depth > MAX_DEPTH {
-            return self.err("terms nested too deeply");
+            return self.err(format!("terms nested more than {MAX_DEPTH} deep"));
+        }
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return self.err(format!("more than {MAX_TERMS} terms"));
         }
         self.skip_ws();
         let Some(c) = self.peek() else {

@@ -15,7 +15,7 @@ fn req(name: &str, requirement: &str, optional: bool, repo: Option<&str>) -> Req
 /// Written by `r3_hex_tarball:create/2` (hex_core 0.7.1 inside rebar3 3.19, OTP 25) from a map
 /// whose `requirements` and `links` were maps: it writes both as lists of tuples, and writes
 /// the UTF-8 bytes of `ünï` bare inside `<<"...">>`.
-const HEX_CORE_0_7_1: &str = r#"{<<"app">>,<<"tollgate_fixture">>}.
+pub(super) const HEX_CORE_0_7_1: &str = r#"{<<"app">>,<<"tollgate_fixture">>}.
 {<<"build_tools">>,[<<"rebar3">>]}.
 {<<"description">>,<<"A fixture \"quoted\" \\ ünï">>}.
 {<<"files">>,
@@ -269,5 +269,27 @@ fn errors_name_the_key_and_line() {
         "[".repeat(100),
         "]".repeat(100)
     );
-    assert!(parse(&deep).expect_err("deep").contains("too deeply"));
+    assert!(
+        parse(&deep)
+            .expect_err("deep")
+            .contains("nested more than 32 deep")
+    );
+}
+
+#[test]
+fn bounds_depth_terms_and_size() {
+    let base = "{<<\"name\">>,<<\"acme\">>}.\n{<<\"version\">>,<<\"1.0.0\">>}.\n";
+    // A megabyte of brackets: refused at depth 33, long before the stack is in danger.
+    let deep = format!("{base}{{x, {}}}.\n", "[".repeat(1 << 20));
+    let e = parse(&deep).expect_err("deep");
+    assert!(e.contains("nested more than 32 deep"), "{e}");
+    let deep = format!("{base}{{x, {}}}.\n", "#{a => ".repeat(100_000));
+    assert!(parse(&deep).expect_err("deep maps").contains("nested"));
+    // Tiny terms, each costing far more parsed than sent.
+    let wide = format!("{base}{{<<\"files\">>, [{}1]}}.\n", "1,".repeat(200_000));
+    let e = parse(&wide).expect_err("wide");
+    assert!(e.contains("more than 100000 terms"), "{e}");
+    let big = format!("{base}%{}\n", "x".repeat(MAX_SIZE));
+    let e = parse_bytes(big.as_bytes()).expect_err("big");
+    assert!(e.contains("more than the maximum of 1048576"), "{e}");
 }

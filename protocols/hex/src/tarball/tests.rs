@@ -9,7 +9,12 @@ const META: &str = "{<<\"name\">>,<<\"acme\">>}.\n{<<\"version\">>,<<\"1.0.0\">>
 const FIXTURE: &[u8] = include_bytes!("../../tests/fixtures/hex_core_0.7.1.tar");
 
 /// The outer tar with a correct CHECKSUM unless `checksum` is given.
-fn outer(version: &[u8], checksum: Option<&str>, meta: &str, contents: &[u8]) -> Vec<u8> {
+pub(super) fn outer(
+    version: &[u8],
+    checksum: Option<&str>,
+    meta: &str,
+    contents: &[u8],
+) -> Vec<u8> {
     let computed = Sha256::new()
         .chain_update(version)
         .chain_update(meta)
@@ -326,4 +331,95 @@ fn invalid_renders_as_hex_422_body() {
         invalid.to_string(),
         "Validation error(s); tar: missing files: VERSION"
     );
+}
+
+/// A header written as given (path, type, size), unchecked by the `tar` crate's builder.
+fn raw_header(path: &str, kind: tar::EntryType, size: u64) -> tar::Header {
+    let mut header = tar::Header::new_gnu();
+    header.as_old_mut().name[..path.len()].copy_from_slice(path.as_bytes());
+    header.set_entry_type(kind);
+    header.set_mode(0o644);
+    header.set_size(size);
+    header.set_cksum();
+    header
+}
+
+#[test]
+fn refuses_an_extension_header_before_reading_it() {
+    // A GNU long name claiming 100 MiB (which the `tar` crate would read into memory whole),
+    // with none of it sent: refused from the header alone.
+    let long = raw_header("././@LongLink", tar::EntryType::GNULongName, 100 << 20);
+    assert_refused(
+        &outer(b"3", None, META, &gzip(long.as_bytes())),
+        "contents",
+        "104857600-byte tar extension header",
+    );
+    // A PAX size record would make the `tar` crate read the archive differently.
+    let mut tar = tar::Builder::new(Vec::new());
+    tar.append_pax_extensions([("size", &b"3"[..])])
+        .expect("pax");
+    let mut header = tar::Header::new_ustar();
+    header.set_size(1);
+    tar.append_data(&mut header, "a", &b"x"[..]).expect("entry");
+    let contents = gzip(&tar.into_inner().expect("tar"));
+    assert_refused(
+        &outer(b"3", None, META, &contents),
+        "contents",
+        "PAX size records are not supported",
+    );
+}
+
+#[test]
+fn reads_long_names_and_long_link_targets() {
+    let long = format!("{}mod.erl", "deep/".repeat(40));
+    let mut gnu = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(1);
+    gnu.append_data(&mut header, &long, &b"x"[..])
+        .expect("entry");
+    // Its first 100 bytes (all the header holds) stay inside; the whole target climbs out.
+    let escape = format!("{}{}", "x/".repeat(60), "../".repeat(62));
+    let mut link = tar::Header::new_gnu();
+    link.set_entry_type(tar::EntryType::Symlink);
+    link.set_size(0);
+    gnu.append_link(&mut link, "lib/link", &escape)
+        .expect("long link");
+    let contents = gzip(&gnu.into_inner().expect("tar"));
+    // The long target (a GNU `K` record) is read whole, so its escape is seen.
+    assert_refused(
+        &outer(b"3", None, META, &contents),
+        "contents",
+        "points outside the package",
+    );
+    // A long name outside the package, as a PAX record (what erl_tar writes).
+    let mut pax = tar::Builder::new(Vec::new());
+    pax.append_pax_extensions([("path", format!("../{long}").as_bytes())])
+        .expect("pax");
+    let mut header = tar::Header::new_ustar();
+    header.set_size(0);
+    pax.append_data(&mut header, "short", &b""[..])
+        .expect("entry");
+    let contents = gzip(&pax.into_inner().expect("tar"));
+    assert_refused(
+        &outer(b"3", None, META, &contents),
+        "contents",
+        "unsafe path",
+    );
+    let fine = gzip(&tar_of(&[(long.as_str(), b"x")]));
+    parse(&outer(b"3", None, META, &fine)).expect("a long name inside the package is fine");
+}
+
+#[test]
+fn peek_name_reads_the_outer_tar_alone() {
+    assert_eq!(peek_name(FIXTURE), Ok("tollgate_fixture".into()));
+    // contents.tar.gz is neither checked nor inflated.
+    assert_eq!(
+        peek_name(&outer(b"3", None, META, b"not gzip")),
+        Ok("acme".into())
+    );
+    let e = peek_name(&build(&META.replace("acme", "Acme"), &[])).expect_err("bad name");
+    assert_eq!(e.errors[0].0, "name");
+    let e = peek_name(&tar_of(&[("VERSION", b"3")])).expect_err("missing files");
+    assert_eq!(e.errors[0].0, "tar");
+    assert!(peek_name(&vec![0; MAX_TARBALL + 1]).is_err());
 }

@@ -13,6 +13,7 @@ use tollgate_registry::time::Timestamp;
 
 use super::{invite_refusal, page_url, set_notice};
 use crate::auth::MemberUser;
+use crate::email;
 use crate::error::{WebError, WebResult};
 use crate::links;
 use crate::state::Web;
@@ -22,15 +23,14 @@ pub struct InviteForm {
     email: String,
 }
 
-/// The address as stored (trimmed, lower-case), if it looks like one.
+/// The address as stored (trimmed, lower-case), if mail can be sent to it and its domain has a
+/// dot (`ann@globex` is a typo here, though mail could be sent to it).
 fn address(raw: &str) -> WebResult<String> {
-    let email = raw.trim().to_ascii_lowercase();
-    let ok = email.len() <= 254
-        && email
-            .split_once('@')
-            .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
-        && !email.contains(char::is_whitespace);
-    if ok {
+    let email = email::address(raw)?;
+    if email
+        .split_once('@')
+        .is_some_and(|(_, host)| host.contains('.'))
+    {
         Ok(email)
     } else {
         Err(WebError::BadRequest(format!(
@@ -159,5 +159,8 @@ mod tests {
         assert!(address("@globex.test").is_err());
         assert!(address("ann@globex").is_err());
         assert!(address("a nn@globex.test").is_err());
+        // What lettre cannot send to (this answered 500 when the mail was sent).
+        assert!(address("ann<x>@globex.test").is_err());
+        assert!(address("ann@globex..test").is_err());
     }
 }
