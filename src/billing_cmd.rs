@@ -7,6 +7,7 @@ use anyhow::{Context as _, bail};
 use serde_json::json;
 use tollgate_registry::db::StripeConnection;
 use tollgate_registry::domain::SeatMode;
+use tollgate_registry::secret::Binding;
 
 use crate::cli::{LicenseCmd, PlanCmd};
 use crate::commands::Context;
@@ -34,9 +35,15 @@ pub async fn connect_stripe(
         bail!("--webhook-secret should be the endpoint's signing secret (whsec_…)");
     }
     let connection = StripeConnection {
-        secret_key: secret_key.map(|k| ctx.secrets.seal(k.as_bytes())),
+        secret_key: secret_key.map(|k| {
+            ctx.secrets
+                .seal(&Binding::stripe_secret_key(seller.id), k.as_bytes())
+        }),
         account_id: connect_account.clone(),
-        webhook_secret: ctx.secrets.seal(webhook_secret.as_bytes()),
+        webhook_secret: Some(ctx.secrets.seal(
+            &Binding::stripe_webhook_secret(seller.id),
+            webhook_secret.as_bytes(),
+        )),
     };
     ctx.registry
         .db()
@@ -245,31 +252,47 @@ pub async fn billing_link(
             platform_key: ctx.billing.stripe_platform_key.clone(),
             connect_webhook_secret: ctx.billing.stripe_connect_webhook_secret.clone(),
             connect_base: ctx.billing.stripe_connect_base.clone(),
+            connect_client_id: ctx.billing.stripe_connect_client_id.clone(),
         },
     );
     let url = billing.portal(&seller, &org).await?;
     ctx.print(&json!({ "url": url }), || url.clone())
 }
 
-/// `seller stripe-connect-link SLUG`: the OAuth link the seller opens to connect its account.
+/// `seller stripe-connect-link SLUG`: where the seller connects its Stripe account. It used to
+/// print the OAuth link itself, but a link that works for whoever holds it is what let anyone
+/// who saw it bind the seller to their own Stripe account (issue 16). Onboarding now starts on
+/// the seller's settings page, signed in, and the link Stripe returns with is accepted only in
+/// that session; this command says where that page is and how to sign in, and prints no secret.
 pub async fn connect_link(
     ctx: &Context,
     slug: &str,
-    client_id: &str,
-    public_url: &str,
+    public_url: Option<String>,
 ) -> anyhow::Result<()> {
     let seller = ctx.registry.db().seller(slug).await?;
-    let expires =
-        tollgate_registry::time::Timestamp::now().0 + tollgate_billing::connect::LINK_TTL_MS;
-    let state = tollgate_billing::connect::seal_state(&ctx.secrets, &seller.slug, expires);
-    let base = ctx
-        .billing
-        .stripe_connect_base
-        .as_deref()
-        .unwrap_or(tollgate_billing::connect::DEFAULT_BASE);
-    let redirect = format!("{}/stripe/connect/oauth", public_url.trim_end_matches('/'));
-    let url = tollgate_billing::connect::authorize_url(base, client_id, &redirect, &state);
-    ctx.print(&json!({ "url": url, "redirect_uri": redirect }), || {
-        format!("{url}\n(register {redirect} as a redirect URI in the platform's Connect settings)")
-    })
+    let base = public_url
+        .unwrap_or_else(|| "http://127.0.0.1:8080".into())
+        .trim_end_matches('/')
+        .to_owned();
+    let settings = format!("{base}/{}/dashboard/settings", seller.slug);
+    let sign_in = format!("{base}/{}/login", seller.slug);
+    ctx.print(
+        &json!({
+            "settings_url": settings,
+            "sign_in_url": sign_in,
+            "sign_in_link_command": format!("tollgate seller login-link {}", seller.slug),
+        }),
+        || {
+            format!(
+                "Stripe Connect onboarding starts on the seller's settings page, signed in:\n  \
+                 {settings}  →  Connect with Stripe\n\
+                 {} signs in at {sign_in} (a link is mailed to {}), or with the one-time link \
+                 `tollgate seller login-link {}` prints.\n\
+                 The server needs TOLLGATE_STRIPE_CONNECT_CLIENT_ID and TOLLGATE_STRIPE_SECRET_KEY, \
+                 and {base}/stripe/connect/oauth registered as a redirect URI in the platform's \
+                 Connect settings.",
+                seller.name, seller.email, seller.slug
+            )
+        },
+    )
 }

@@ -136,6 +136,9 @@ pub struct BillingArgs {
     /// Another Stripe Connect OAuth host (tests). Default: Stripe's.
     #[arg(long, global = true, env = "TOLLGATE_STRIPE_CONNECT_BASE")]
     pub stripe_connect_base: Option<String>,
+    /// The platform's Connect client id (`ca_…`): sellers connect on their settings page.
+    #[arg(long, global = true, env = "TOLLGATE_STRIPE_CONNECT_CLIENT_ID")]
+    pub stripe_connect_client_id: Option<String>,
 }
 
 #[derive(Debug, Parser)]
@@ -168,16 +171,13 @@ pub enum SellerCmd {
         #[arg(long)]
         email: String,
     },
-    /// Print the Stripe Connect onboarding link for a seller (valid 24 hours): the seller opens
-    /// it, approves, and Stripe returns to `/stripe/connect/oauth`, which stores the account.
+    /// Where a seller connects Stripe Connect: its settings page, signed in (no link is printed:
+    /// an OAuth link usable by whoever holds it could bind the seller to another account).
     StripeConnectLink {
         slug: String,
-        /// The platform's Connect client id (`ca_…`).
-        #[arg(long, env = "TOLLGATE_STRIPE_CONNECT_CLIENT_ID")]
-        client_id: String,
-        /// This server's public URL (the OAuth redirect goes to it).
+        /// This server's public URL. Default: http://127.0.0.1:8080.
         #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
-        public_url: String,
+        public_url: Option<String>,
     },
     /// Show a seller: its repositories and the Hex public key fingerprint.
     Show { slug: String },

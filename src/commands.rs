@@ -54,6 +54,10 @@ impl Context {
             .await
             .context("cannot open the package store")?;
         let secrets = secret_box(cli, db.backend())?;
+        // Values sealed by earlier versions name no row; bind each to its own (issue 16).
+        tollgate_registry::secret::bind_legacy(&db, &secrets)
+            .await
+            .context("cannot rebind the stored secrets to their rows")?;
         Ok(Self {
             registry: Registry::open(db, store, options(cli)).await?,
             billing: cli.billing.clone(),
@@ -202,11 +206,9 @@ async fn seller(ctx: &Context, cmd: SellerCmd) -> anyhow::Result<()> {
             )
             .await
         }
-        SellerCmd::StripeConnectLink {
-            slug,
-            client_id,
-            public_url,
-        } => crate::billing_cmd::connect_link(ctx, &slug, &client_id, &public_url).await,
+        SellerCmd::StripeConnectLink { slug, public_url } => {
+            crate::billing_cmd::connect_link(ctx, &slug, public_url).await
+        }
         SellerCmd::Show { slug } => {
             let s = ctx.db().seller(&slug).await?;
             let hex = tollgate_hex::keys::ensure(&ctx.registry, &ctx.secrets, &s).await?;

@@ -76,6 +76,7 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
             platform_key: ctx.billing.stripe_platform_key.clone(),
             connect_webhook_secret: ctx.billing.stripe_connect_webhook_secret.clone(),
             connect_base: ctx.billing.stripe_connect_base.clone(),
+            connect_client_id: ctx.billing.stripe_connect_client_id.clone(),
         },
     );
     let ops = Ops::new(registry.clone());

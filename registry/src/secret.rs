@@ -10,7 +10,21 @@
 //! Several replicas must share one key, so they must set `TOLLGATE_SECRET_KEY`: a key file is
 //! per host.
 //!
-//! Sealed text: `v1:<base64 (standard, padded) of nonce ‖ ciphertext ‖ tag>`.
+//! Sealed text: `v2:<base64 (standard, padded) of nonce ‖ ciphertext ‖ tag>`, sealed with
+//! associated data naming what the value is and whose ([`Binding`], e.g.
+//! `stripe-secret-key:seller:42`): a value copied into another seller's row, or into another
+//! column of the same row, does not open there.
+//!
+//! # The unbound `v1` format
+//!
+//! Earlier versions sealed without associated data (`v1:`). Nothing in a `v1` value says which
+//! row it belongs to, so any rule that opens `v1` on read accepts a moved value too. Instead,
+//! [`bind_legacy`] runs once at start-up (every command opens the database through it): it
+//! opens each `v1` value in the rows that existed at the upgrade and reseals it in place as `v2`
+//! for that row (compare-and-swap, so replicas starting together agree). After that no code path
+//! opens `v1`: [`SecretBox::open`] refuses it, so a `v1` value kept from a backup cannot be planted
+//! in another row. (Opening `v1` on every read and resealing on the next write would leave the
+//! never-rewritten values, such as Hex signing keys, movable forever.)
 
 use std::ffi::OsString;
 use std::fmt;
@@ -20,15 +34,20 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use chacha20poly1305::aead::Aead as _;
+use chacha20poly1305::aead::{Aead as _, Payload};
 use chacha20poly1305::{KeyInit as _, XChaCha20Poly1305, XNonce};
+
+use crate::db::Db;
+use crate::ids::SellerId;
 
 /// The environment variable that holds the key.
 pub const KEY_ENV: &str = "TOLLGATE_SECRET_KEY";
 /// The key file's name inside the data directory, used when [`KEY_ENV`] is not set.
 pub const KEY_FILE: &str = "secret.key";
 
-const VERSION: &str = "v1:";
+const VERSION: &str = "v2:";
+/// The unbound format of earlier versions, opened only by [`bind_legacy`].
+const LEGACY: &str = "v1:";
 const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
 
@@ -61,11 +80,51 @@ pub enum SecretError {
     /// A stored value sealed by a newer Tollgate.
     #[error("a stored secret has format {0:?}, which this version of Tollgate cannot read")]
     UnsupportedVersion(String),
-    /// The key differs from the one the value was sealed with (or the value was altered: an
-    /// AEAD cannot tell these apart, and a changed key is by far the likelier cause).
-    #[error("cannot decrypt a stored secret: {} differs from the one it was sealed with{}",
-        .0.describe(), .0.hint())]
+    /// A value in the unbound `v1` format that start-up could not rebind (see [`bind_legacy`]).
+    #[error(
+        "a stored secret is in the unbound v1 format: it is rebound to its row at start-up, \
+         and this one could not be (sealed with another key, or planted from elsewhere)"
+    )]
+    Unbound,
+    /// The key differs from the one the value was sealed with, or the value was sealed for
+    /// another row or purpose, or altered: an AEAD cannot tell these apart.
+    #[error("cannot decrypt a stored secret: {} differs from the one it was sealed with{}, \
+        or the value belongs to another row", .0.describe(), .0.hint())]
     WrongKey(KeySource),
+}
+
+/// What a sealed value is and whose: the associated data it is sealed with, so that it opens
+/// only where it was stored. One constructor per kind of stored secret, so the names are made
+/// in one place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding(String);
+
+impl Binding {
+    /// The seller's own Stripe secret key (`seller_stripe.secret_key`).
+    pub fn stripe_secret_key(seller: SellerId) -> Self {
+        Self(format!("stripe-secret-key:seller:{seller}"))
+    }
+
+    /// The signing secret of the seller's own webhook endpoint (`seller_stripe.webhook_secret`).
+    pub fn stripe_webhook_secret(seller: SellerId) -> Self {
+        Self(format!("stripe-webhook-secret:seller:{seller}"))
+    }
+
+    /// The private half of the seller's key pair for `purpose` (`seller_keys.secret`).
+    pub fn seller_key(purpose: &str, seller: SellerId) -> Self {
+        Self(format!("seller-key:{purpose}:seller:{seller}"))
+    }
+
+    /// A short-lived token handed to a client rather than stored in a row (the sign-in page's
+    /// anonymous CSRF token): bound to its purpose, so nothing else sealed opens as one.
+    pub fn token(purpose: &str) -> Self {
+        Self(format!("token:{purpose}"))
+    }
+
+    /// The associated data as text (for tests and logs: it is no secret).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// Where the key of a [`SecretBox`] came from, for error messages and the start-up log.
@@ -141,12 +200,16 @@ impl SecretBox {
         &self.source
     }
 
-    /// Encrypts `plaintext` under a fresh random nonce: `v1:<base64>`.
-    pub fn seal(&self, plaintext: &[u8]) -> String {
+    /// Encrypts `plaintext` for `binding` under a fresh random nonce: `v2:<base64>`.
+    pub fn seal(&self, binding: &Binding, plaintext: &[u8]) -> String {
         let nonce: [u8; NONCE_LEN] = rand::random();
+        let payload = Payload {
+            msg: plaintext,
+            aad: binding.0.as_bytes(),
+        };
         let ciphertext = self
             .cipher
-            .encrypt(&XNonce::from(nonce), plaintext)
+            .encrypt(&XNonce::from(nonce), payload)
             .expect("XChaCha20-Poly1305 seals anything shorter than 256 GiB");
         let mut sealed = Vec::with_capacity(NONCE_LEN + ciphertext.len());
         sealed.extend_from_slice(&nonce);
@@ -154,17 +217,32 @@ impl SecretBox {
         format!("{VERSION}{}", STANDARD.encode(sealed))
     }
 
-    /// Decrypts what [`SecretBox::seal`] returned, checking that it was sealed with this key and
-    /// not altered since.
-    pub fn open(&self, sealed: &str) -> Result<Vec<u8>, SecretError> {
+    /// Decrypts what [`SecretBox::seal`] returned for the same `binding`, checking that it was
+    /// sealed with this key, for this row and purpose, and not altered since.
+    pub fn open(&self, binding: &Binding, sealed: &str) -> Result<Vec<u8>, SecretError> {
+        if sealed.starts_with(LEGACY) {
+            return Err(SecretError::Unbound);
+        }
         let Some(encoded) = sealed.strip_prefix(VERSION) else {
             return Err(match sealed.split_once(':') {
                 Some((version, _)) if is_version(version) => {
                     SecretError::UnsupportedVersion(version.to_owned())
                 }
-                _ => SecretError::Malformed("it does not start with v1:"),
+                _ => SecretError::Malformed("it does not start with v2:"),
             });
         };
+        self.decrypt(encoded, binding.0.as_bytes())
+    }
+
+    /// Opens a value in the unbound `v1` format: only [`bind_legacy`] does, once per value.
+    fn open_legacy(&self, sealed: &str) -> Result<Vec<u8>, SecretError> {
+        let encoded = sealed
+            .strip_prefix(LEGACY)
+            .ok_or(SecretError::Malformed("it does not start with v1:"))?;
+        self.decrypt(encoded, b"")
+    }
+
+    fn decrypt(&self, encoded: &str, aad: &[u8]) -> Result<Vec<u8>, SecretError> {
         let bytes = STANDARD
             .decode(encoded)
             .map_err(|_| SecretError::Malformed("it is not base64"))?;
@@ -174,10 +252,45 @@ impl SecretBox {
         if ciphertext.len() < TAG_LEN {
             return Err(SecretError::Malformed("it is too short"));
         }
+        let payload = Payload {
+            msg: ciphertext,
+            aad,
+        };
         self.cipher
-            .decrypt(&XNonce::from(*nonce), ciphertext)
+            .decrypt(&XNonce::from(*nonce), payload)
             .map_err(|_| SecretError::WrongKey(self.source.clone()))
     }
+}
+
+/// Reseals, in place, every value still in the unbound `v1` format as `v2` for the row it is
+/// in (see the module docs); returns how many were rebound. A value that does not open with this
+/// key is left as it is (it could not be read before either) and named in the log. Each update
+/// is a compare-and-swap on the old value, so servers starting together rebind each value once.
+pub async fn bind_legacy(db: &Db, secrets: &SecretBox) -> crate::Result<usize> {
+    let mut rebound = 0;
+    for cell in db.legacy_sealed().await? {
+        let binding = cell.binding();
+        match secrets.open_legacy(&cell.value) {
+            Ok(plaintext) => {
+                let sealed = secrets.seal(&binding, &plaintext);
+                if db.reseal(&cell, &sealed).await? {
+                    rebound += 1;
+                }
+            }
+            Err(e) => tracing::warn!(
+                secret = binding.as_str(),
+                error = %e,
+                "a stored secret in the old unbound format cannot be opened; left as it is"
+            ),
+        }
+    }
+    if rebound > 0 {
+        tracing::info!(
+            rebound,
+            "stored secrets resealed, each bound to its row (format v2)"
+        );
+    }
+    Ok(rebound)
 }
 
 impl fmt::Debug for SecretBox {
@@ -340,6 +453,10 @@ mod tests {
 
     const KEY: [u8; 32] = [7; 32];
 
+    fn acme() -> Binding {
+        Binding::stripe_secret_key(SellerId(42))
+    }
+
     fn env(value: &str) -> Option<OsString> {
         Some(value.into())
     }
@@ -353,50 +470,60 @@ mod tests {
             &[0u8, 255, 10, 13],
             &[9u8; 100_000],
         ] {
-            let sealed = secret_box.seal(plaintext);
-            assert!(sealed.starts_with("v1:"), "{sealed:.20}");
-            assert_eq!(secret_box.open(&sealed).expect("opens"), plaintext);
+            let sealed = secret_box.seal(&acme(), plaintext);
+            assert!(sealed.starts_with("v2:"), "{sealed:.20}");
+            assert_eq!(secret_box.open(&acme(), &sealed).expect("opens"), plaintext);
         }
     }
 
     #[test]
     fn every_seal_uses_a_fresh_nonce() {
         let secret_box = SecretBox::new(&KEY);
-        assert_ne!(secret_box.seal(b"same"), secret_box.seal(b"same"));
+        assert_ne!(
+            secret_box.seal(&acme(), b"same"),
+            secret_box.seal(&acme(), b"same")
+        );
     }
 
     #[test]
     fn any_altered_byte_is_refused() {
         let secret_box = SecretBox::new(&KEY);
-        let sealed = secret_box.seal(b"whsec_abc");
+        let sealed = secret_box.seal(&acme(), b"whsec_abc");
         let bytes = STANDARD.decode(&sealed[3..]).expect("base64");
         for i in 0..bytes.len() {
             let mut altered = bytes.clone();
             altered[i] ^= 1;
-            let text = format!("v1:{}", STANDARD.encode(&altered));
+            let text = format!("v2:{}", STANDARD.encode(&altered));
             assert!(
-                matches!(secret_box.open(&text), Err(SecretError::WrongKey(_))),
+                matches!(
+                    secret_box.open(&acme(), &text),
+                    Err(SecretError::WrongKey(_))
+                ),
                 "byte {i}"
             );
         }
-        let shortened = format!("v1:{}", STANDARD.encode(&bytes[..bytes.len() - 1]));
-        assert!(secret_box.open(&shortened).is_err());
+        let shortened = format!("v2:{}", STANDARD.encode(&bytes[..bytes.len() - 1]));
+        assert!(secret_box.open(&acme(), &shortened).is_err());
     }
 
     #[test]
     fn a_wrong_key_says_so() {
-        let sealed = SecretBox::new(&KEY).seal(b"sk_live_x");
+        let sealed = SecretBox::new(&KEY).seal(&acme(), b"sk_live_x");
         let from_env =
             SecretBox::from_sources(env(&hex::encode([8u8; 32])), Path::new("/nonexistent"))
                 .expect("env key");
-        let err = from_env.open(&sealed).expect_err("wrong key");
+        let err = from_env.open(&acme(), &sealed).expect_err("wrong key");
         assert_eq!(
             err.to_string(),
-            "cannot decrypt a stored secret: TOLLGATE_SECRET_KEY differs from the one it was sealed with"
+            "cannot decrypt a stored secret: TOLLGATE_SECRET_KEY differs from the one it was \
+             sealed with, or the value belongs to another row"
         );
         let dir = tempfile::tempdir().expect("temp dir");
         let from_file = SecretBox::from_sources(None, dir.path()).expect("file key");
-        let err = from_file.open(&sealed).expect_err("wrong key").to_string();
+        let err = from_file
+            .open(&acme(), &sealed)
+            .expect_err("wrong key")
+            .to_string();
         assert!(
             err.contains(KEY_FILE) && err.contains("TOLLGATE_SECRET_KEY set"),
             "{err}"
@@ -407,21 +534,27 @@ mod tests {
     fn malformed_and_future_values_are_named() {
         let secret_box = SecretBox::new(&KEY);
         for (sealed, expected) in [
-            ("", "does not start with v1:"),
-            ("sk_live_plaintext", "does not start with v1:"),
-            ("v1:%%%", "not base64"),
-            ("v1:", "too short"),
-            ("v1:AAAA", "too short"),
+            ("", "does not start with v2:"),
+            ("sk_live_plaintext", "does not start with v2:"),
+            ("v2:%%%", "not base64"),
+            ("v2:", "too short"),
+            ("v2:AAAA", "too short"),
         ] {
-            let err = secret_box.open(sealed).expect_err(sealed).to_string();
+            let err = secret_box
+                .open(&acme(), sealed)
+                .expect_err(sealed)
+                .to_string();
             assert!(
                 err.starts_with("a stored secret is malformed") && err.contains(expected),
                 "{err}"
             );
         }
-        let err = secret_box.open("v2:AAAA").expect_err("v2").to_string();
+        let err = secret_box
+            .open(&acme(), "v3:AAAA")
+            .expect_err("v3")
+            .to_string();
         assert!(
-            err.contains("\"v2\"") && err.contains("cannot read"),
+            err.contains("\"v3\"") && err.contains("cannot read"),
             "{err}"
         );
     }
@@ -437,9 +570,9 @@ mod tests {
 
     #[test]
     fn env_key_accepts_hex_and_base64() {
-        let sealed = SecretBox::new(&KEY).seal(b"x");
+        let sealed = SecretBox::new(&KEY).seal(&acme(), b"x");
         let url_safe = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([0xfb; 32]);
-        let url_sealed = SecretBox::new(&[0xfb; 32]).seal(b"x");
+        let url_sealed = SecretBox::new(&[0xfb; 32]).seal(&acme(), b"x");
         for (text, sealed) in [
             (hex::encode(KEY), &sealed),
             (hex::encode(KEY).to_uppercase(), &sealed),
@@ -451,7 +584,7 @@ mod tests {
             let secret_box =
                 SecretBox::from_sources(env(&text), Path::new("/nonexistent")).expect(&text);
             assert_eq!(secret_box.source(), &KeySource::Env);
-            assert_eq!(secret_box.open(sealed).expect("same key"), b"x");
+            assert_eq!(secret_box.open(&acme(), sealed).expect("same key"), b"x");
         }
     }
 
@@ -499,9 +632,12 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         let contents = fs::read_to_string(&path).expect("key file");
-        let sealed = first.seal(b"rsa private key");
+        let sealed = first.seal(&acme(), b"rsa private key");
         let second = SecretBox::from_sources(None, &data).expect("reuses");
-        assert_eq!(second.open(&sealed).expect("same key"), b"rsa private key");
+        assert_eq!(
+            second.open(&acme(), &sealed).expect("same key"),
+            b"rsa private key"
+        );
         assert_eq!(fs::read_to_string(&path).expect("key file"), contents);
         let names: Vec<_> = fs::read_dir(&data)
             .expect("dir")
@@ -517,8 +653,8 @@ mod tests {
         let path = dir.path().join(KEY_FILE);
         fs::write(&path, format!("{}\n", hex::encode(KEY))).expect("write");
         let secret_box = SecretBox::from_sources(None, dir.path()).expect("reads");
-        let sealed = SecretBox::new(&KEY).seal(b"k");
-        assert_eq!(secret_box.open(&sealed).expect("same key"), b"k");
+        let sealed = SecretBox::new(&KEY).seal(&acme(), b"k");
+        assert_eq!(secret_box.open(&acme(), &sealed).expect("same key"), b"k");
 
         fs::write(&path, "garbage").expect("write");
         let err = SecretBox::from_sources(None, dir.path())
@@ -543,9 +679,204 @@ mod tests {
                 .map(|h| h.join().expect("no panic").expect("key"))
                 .collect()
         });
-        let sealed = boxes[0].seal(b"shared");
+        let sealed = boxes[0].seal(&acme(), b"shared");
         for b in &boxes {
-            assert_eq!(b.open(&sealed).expect("one key for all"), b"shared");
+            assert_eq!(
+                b.open(&acme(), &sealed).expect("one key for all"),
+                b"shared"
+            );
         }
+    }
+
+    #[test]
+    fn a_value_opens_only_for_the_row_and_purpose_it_was_sealed_for() {
+        let secret_box = SecretBox::new(&KEY);
+        let sealed = secret_box.seal(&Binding::stripe_secret_key(SellerId(42)), b"sk_live_x");
+        for elsewhere in [
+            Binding::stripe_secret_key(SellerId(43)),
+            Binding::stripe_secret_key(SellerId(4)),
+            Binding::stripe_webhook_secret(SellerId(42)),
+            Binding::seller_key("hex_rsa", SellerId(42)),
+            Binding::seller_key("license_ed25519", SellerId(42)),
+        ] {
+            assert!(
+                matches!(
+                    secret_box.open(&elsewhere, &sealed),
+                    Err(SecretError::WrongKey(_))
+                ),
+                "opened as {}",
+                elsewhere.as_str()
+            );
+        }
+        let hex = secret_box.seal(&Binding::seller_key("hex_rsa", SellerId(7)), b"pem");
+        assert!(
+            secret_box
+                .open(&Binding::seller_key("license_ed25519", SellerId(7)), &hex)
+                .is_err()
+        );
+        assert!(
+            secret_box
+                .open(&Binding::seller_key("hex_rsa", SellerId(8)), &hex)
+                .is_err()
+        );
+        assert_eq!(
+            secret_box
+                .open(&Binding::seller_key("hex_rsa", SellerId(7)), &hex)
+                .expect("its own row"),
+            b"pem"
+        );
+    }
+
+    #[test]
+    fn bindings_name_purpose_and_owner() {
+        assert_eq!(
+            Binding::stripe_secret_key(SellerId(42)).as_str(),
+            "stripe-secret-key:seller:42"
+        );
+        assert_eq!(
+            Binding::stripe_webhook_secret(SellerId(42)).as_str(),
+            "stripe-webhook-secret:seller:42"
+        );
+        assert_eq!(
+            Binding::seller_key("hex_rsa", SellerId(42)).as_str(),
+            "seller-key:hex_rsa:seller:42"
+        );
+        assert_eq!(Binding::token("csrf").as_str(), "token:csrf");
+    }
+
+    /// What earlier versions wrote: no associated data, `v1:`.
+    fn seal_v1(secret_box: &SecretBox, plaintext: &[u8]) -> String {
+        let nonce: [u8; NONCE_LEN] = rand::random();
+        let ciphertext = secret_box
+            .cipher
+            .encrypt(&XNonce::from(nonce), plaintext)
+            .expect("seal");
+        format!("v1:{}", STANDARD.encode([&nonce[..], &ciphertext].concat()))
+    }
+
+    #[test]
+    fn unbound_v1_values_open_only_through_the_start_up_rebinding() {
+        let secret_box = SecretBox::new(&KEY);
+        let old = seal_v1(&secret_box, b"sk_live_old");
+        assert!(matches!(
+            secret_box.open(&acme(), &old),
+            Err(SecretError::Unbound)
+        ));
+        assert_eq!(
+            secret_box.open_legacy(&old).expect("legacy"),
+            b"sk_live_old"
+        );
+        assert!(
+            SecretBox::new(&[8; 32]).open_legacy(&old).is_err(),
+            "another key"
+        );
+        // v2 text is not v1.
+        assert!(
+            secret_box
+                .open_legacy(&secret_box.seal(&acme(), b"x"))
+                .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn start_up_rebinds_old_values_to_their_rows_once() {
+        use crate::db::{StoredKey, StripeConnection};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::connect(&dir.path().join("t.db").display().to_string())
+            .await
+            .expect("db");
+        let secret_box = SecretBox::new(&KEY);
+        let acme = db
+            .create_seller("acme", "Acme", "a@acme.example")
+            .await
+            .expect("seller");
+        let globex = db
+            .create_seller("globex", "Globex", "g@globex.example")
+            .await
+            .expect("seller");
+        let old_key = seal_v1(&secret_box, b"sk_live_acme");
+        db.set_stripe_connection(
+            acme.id,
+            &StripeConnection {
+                secret_key: Some(old_key.clone()),
+                account_id: None,
+                webhook_secret: Some(seal_v1(&secret_box, b"whsec_acme")),
+            },
+        )
+        .await
+        .expect("stripe");
+        db.insert_seller_key(
+            acme.id,
+            "hex_rsa",
+            &StoredKey {
+                secret: seal_v1(&secret_box, b"pem"),
+                public: "public".into(),
+            },
+        )
+        .await
+        .expect("key");
+        // Planted by hand with another key: left alone, still unreadable.
+        let foreign = seal_v1(&SecretBox::new(&[9; 32]), b"x");
+        db.insert_seller_key(
+            globex.id,
+            "hex_rsa",
+            &StoredKey {
+                secret: foreign.clone(),
+                public: "public".into(),
+            },
+        )
+        .await
+        .expect("key");
+
+        assert_eq!(bind_legacy(&db, &secret_box).await.expect("rebind"), 3);
+        let stripe = db
+            .stripe_connection(acme.id)
+            .await
+            .expect("read")
+            .expect("row");
+        let key = stripe.secret_key.expect("key");
+        assert!(key.starts_with("v2:"), "{key}");
+        assert_eq!(
+            secret_box
+                .open(&Binding::stripe_secret_key(acme.id), &key)
+                .expect("bound to acme"),
+            b"sk_live_acme"
+        );
+        assert!(
+            secret_box
+                .open(&Binding::stripe_secret_key(globex.id), &key)
+                .is_err(),
+            "moved to globex, it does not open"
+        );
+        let whsec = stripe.webhook_secret.expect("whsec");
+        assert_eq!(
+            secret_box
+                .open(&Binding::stripe_webhook_secret(acme.id), &whsec)
+                .expect("bound"),
+            b"whsec_acme"
+        );
+        let hex = db
+            .seller_key(acme.id, "hex_rsa")
+            .await
+            .expect("read")
+            .expect("key");
+        assert_eq!(
+            secret_box
+                .open(&Binding::seller_key("hex_rsa", acme.id), &hex.secret)
+                .expect("bound"),
+            b"pem"
+        );
+        let left = db
+            .seller_key(globex.id, "hex_rsa")
+            .await
+            .expect("read")
+            .expect("key");
+        assert_eq!(left.secret, foreign);
+        // Nothing left to do on the next start; the old text no longer opens anywhere.
+        assert_eq!(bind_legacy(&db, &secret_box).await.expect("again"), 0);
+        assert!(matches!(
+            secret_box.open(&Binding::stripe_secret_key(acme.id), &old_key),
+            Err(SecretError::Unbound)
+        ));
     }
 }

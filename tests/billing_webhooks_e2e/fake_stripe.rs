@@ -1,5 +1,7 @@
 //! The fake Stripe API: subscriptions and customers from a map the test edits, every request
-//! recorded, Checkout and Billing Portal sessions answered like Stripe, 500 on demand.
+//! recorded, Checkout and Billing Portal sessions answered like Stripe, 500 on demand; and
+//! Stripe Connect's OAuth token endpoint (`POST /oauth/token`), which trades each code the test
+//! granted once for its connected account, as Stripe does.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -49,6 +51,8 @@ struct StripeData {
     failing: Vec<String>,
     requests: Vec<Recorded>,
     sessions: u32,
+    /// Connect OAuth: authorization code → the account it connects (used up when traded).
+    oauth_codes: HashMap<String, String>,
 }
 
 type Shared = Arc<Mutex<StripeData>>;
@@ -125,6 +129,14 @@ impl FakeStripe {
                 "invoice_settings": {"default_payment_method": "pm_card_visa"}
             }),
         );
+    }
+
+    /// Connect OAuth: the seller approved on Stripe's page, which sends it back with `code`;
+    /// trading that code (once) answers `account`.
+    pub(crate) fn grant_oauth_code(&self, code: &str, account: &str) {
+        self.lock()
+            .oauth_codes
+            .insert(code.to_owned(), account.to_owned());
     }
 
     /// Answers 500 for every path starting with `prefix` until [`FakeStripe::recover`].
@@ -217,6 +229,28 @@ async fn answer(
                     "expires_at": now() + DAY, "metadata": {}
                 }),
             )
+        }
+        ("POST", ["oauth", "token"]) => {
+            let code = field("code").unwrap_or_default();
+            match (
+                field("grant_type").as_deref(),
+                data.oauth_codes.remove(&code),
+            ) {
+                (Some("authorization_code"), Some(account)) => reply(
+                    StatusCode::OK,
+                    json!({
+                        "access_token": "sk_test_connected_unused", "livemode": false,
+                        "refresh_token": "rt_test_unused", "token_type": "bearer",
+                        "stripe_publishable_key": "pk_test_unused",
+                        "stripe_user_id": account, "scope": "read_write"
+                    }),
+                ),
+                _ => reply(
+                    StatusCode::BAD_REQUEST,
+                    json!({"error": "invalid_grant",
+                        "error_description": format!("Authorization code does not exist: {code}")}),
+                ),
+            }
         }
         ("POST", ["v1", "billing_portal", "sessions"]) => reply(
             StatusCode::OK,

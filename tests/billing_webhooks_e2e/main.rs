@@ -7,12 +7,14 @@
 //! Stripe's shapes (the current one, with prices and periods on the items, and the 2017 one, with
 //! top-level `plan` and `quantity`) and signed with the seller's webhook secret. Because the
 //! server re-reads every subscription from the API, what the fake holds is the truth and the
-//! event objects are only hints.
+//! event objects are only hints. `connect` onboards a seller through Stripe Connect OAuth (the
+//! fake's `/oauth/token`) from its settings page, then sells through the platform's endpoint.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod checkout;
+mod connect;
 mod delivery;
 mod failures;
 mod fake_stripe;

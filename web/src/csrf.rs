@@ -23,7 +23,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
 use rand::RngCore;
 use subtle::ConstantTimeEq;
-use tollgate_registry::secret::SecretBox;
+use tollgate_registry::secret::{Binding, SecretBox};
 use tollgate_registry::time::Timestamp;
 use tower_sessions::Session;
 
@@ -129,12 +129,15 @@ impl IntoResponseParts for FormToken {
 /// An anonymous token: sealed, so only this installation makes one that opens.
 fn seal_anonymous(secrets: &SecretBox, now_ms: i64) -> String {
     let expires = now_ms + ANONYMOUS_TTL.as_millis() as i64;
-    secrets.seal(format!("{ANONYMOUS_PURPOSE} {expires}").as_bytes())
+    secrets.seal(
+        &Binding::token(ANONYMOUS_PURPOSE),
+        format!("{ANONYMOUS_PURPOSE} {expires}").as_bytes(),
+    )
 }
 
 /// Whether `token` is an anonymous token this installation made that has not expired.
 fn anonymous_is_valid(secrets: &SecretBox, token: &str, now_ms: i64) -> bool {
-    let Ok(plain) = secrets.open(token) else {
+    let Ok(plain) = secrets.open(&Binding::token(ANONYMOUS_PURPOSE), token) else {
         return false;
     };
     let Ok(plain) = String::from_utf8(plain) else {
@@ -235,9 +238,15 @@ mod tests {
         let other = SecretBox::new(&[4u8; 32]);
         assert!(!anonymous_is_valid(&s, &seal_anonymous(&other, now), now));
         // Something else sealed with the same key is not a token.
-        let connect_state = s.seal(format!("acme\n{}", now + 1000).as_bytes());
-        assert!(!anonymous_is_valid(&s, &connect_state, now));
-        let no_expiry = s.seal(ANONYMOUS_PURPOSE.as_bytes());
+        let elsewhere = s.seal(
+            &Binding::stripe_secret_key(tollgate_registry::ids::SellerId(1)),
+            format!("{ANONYMOUS_PURPOSE} {}", now + 1000).as_bytes(),
+        );
+        assert!(!anonymous_is_valid(&s, &elsewhere, now));
+        let no_expiry = s.seal(
+            &Binding::token(ANONYMOUS_PURPOSE),
+            ANONYMOUS_PURPOSE.as_bytes(),
+        );
         assert!(!anonymous_is_valid(&s, &no_expiry, now));
         for junk in ["", "0000", "v1:", "v1:AAAA", &"0".repeat(64)] {
             assert!(!anonymous_is_valid(&s, junk, now), "{junk:?}");

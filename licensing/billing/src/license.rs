@@ -4,7 +4,7 @@
 use tollgate_licensing::{Issuer, License, PublicKey, VersionRule as LicenseRule};
 use tollgate_registry::db::StoredKey;
 use tollgate_registry::domain::{Org, Product, Seller, VersionRule};
-use tollgate_registry::secret::SecretBox;
+use tollgate_registry::secret::{Binding, SecretBox};
 use tollgate_registry::{Error, Registry, Result};
 
 /// The `seller_keys.purpose` of the license signing key.
@@ -13,19 +13,20 @@ pub const PURPOSE: &str = "license_ed25519";
 /// The seller's license issuer, created and stored if it has none yet.
 pub async fn issuer(registry: &Registry, secrets: &SecretBox, seller: &Seller) -> Result<Issuer> {
     let db = registry.db();
+    let binding = Binding::seller_key(PURPOSE, seller.id);
     let stored = match db.seller_key(seller.id, PURPOSE).await? {
         Some(stored) => stored,
         None => {
             let issuer = Issuer::generate();
             let new = StoredKey {
-                secret: secrets.seal(&issuer.secret_bytes()),
+                secret: secrets.seal(&binding, &issuer.secret_bytes()),
                 public: issuer.public_key().to_text(),
             };
             db.insert_seller_key(seller.id, PURPOSE, &new).await?
         }
     };
     let secret = secrets
-        .open(&stored.secret)
+        .open(&binding, &stored.secret)
         .map_err(|e| Error::Internal(format!("the license key of {}: {e}", seller.slug)))?;
     let secret: [u8; 32] = secret
         .as_slice()

@@ -1,8 +1,15 @@
 //! The billing endpoints under `/{seller}`: the Stripe webhook, the buy link (a redirect to
-//! Stripe Checkout) and its return page, and the license public key.
+//! Stripe Checkout) and its return page, and the license public key; and the platform's
+//! Connect webhook. (Connect onboarding's return from Stripe needs the seller's session, so it
+//! is served with the pages: `tollgate_web`'s settings page.)
+//!
+//! A webhook body is untrusted until its signature is checked: the `Stripe-Signature` header
+//! must be present and well-formed and `Content-Length` within [`MAX_EVENT_BYTES`] before a byte
+//! of the body is read, the body is read under that limit, and the signature is verified before
+//! the body is parsed as JSON (whose nesting serde_json bounds at 128 levels).
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -16,7 +23,6 @@ pub fn router(billing: Billing) -> Router {
     Router::new()
         .route("/{seller}/stripe/webhook", post(webhook))
         .route("/stripe/connect/webhook", post(connect_webhook))
-        .route("/stripe/connect/oauth", get(connect_oauth))
         .route("/{seller}/buy/{plan}", get(buy))
         .route("/{seller}/buy/{plan}/done", get(done))
         .route("/{seller}/license/public_key", get(public_key))
@@ -50,95 +56,86 @@ pub struct BuyQuery {
     quantity: Option<u32>,
 }
 
+/// The largest webhook body read. An event is a snapshot of one object whose embedded lists
+/// Stripe truncates to a first page (`has_more`), so real deliveries are kilobytes, tens at
+/// most; 1 MiB leaves ample room (a refused event is retried by Stripe, then lost, so the bound
+/// errs high) while a sender without the secret can make us hold at most this much per request.
+pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
+
+/// The `Stripe-Signature` header, checked for shape, and the body read under
+/// [`MAX_EVENT_BYTES`], in that order: nothing is read for a request that cannot be Stripe's.
+async fn signed_body(headers: &HeaderMap, body: Body) -> Result<(String, Bytes), Response> {
+    let refuse = |status: StatusCode, why: String| (status, format!("{why}\n")).into_response();
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    crate::webhook::Signature::parse(signature.as_deref())
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let too_large = || {
+        refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("a Stripe event is at most {MAX_EVENT_BYTES} bytes"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_EVENT_BYTES as u64) {
+        return Err(too_large());
+    }
+    let body = axum::body::to_bytes(body, MAX_EVENT_BYTES)
+        .await
+        .map_err(|_| too_large())?;
+    Ok((signature.unwrap_or_default(), body))
+}
+
 /// Stripe's webhook: 200 once applied (or already applied), 400 for what retrying cannot fix
-/// (bad signature, stale, another account), 5xx so that Stripe retries.
+/// (bad signature, stale, another account), 413 for a body no event has, 5xx so that Stripe
+/// retries.
 async fn webhook(
     State(billing): State<Billing>,
     Path(p): Path<SellerPath>,
     headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, BillingError> {
-    let signature = headers
-        .get("stripe-signature")
-        .and_then(|v| v.to_str().ok());
-    let done = billing
-        .webhook(&p.seller, &body, signature)
-        .await
-        .map_err(|e| {
+    body: Body,
+) -> Response {
+    let (signature, body) = match signed_body(&headers, body).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
+    };
+    match billing.webhook(&p.seller, &body, Some(&signature)).await {
+        Ok(done) => {
+            tracing::info!(seller = %p.seller, %done, "stripe webhook applied");
+            (StatusCode::OK, format!("{done}\n")).into_response()
+        }
+        Err(e) => {
             tracing::warn!(seller = %p.seller, error = %e, "stripe webhook refused");
-            e
-        })?;
-    tracing::info!(seller = %p.seller, %done, "stripe webhook applied");
-    Ok((StatusCode::OK, format!("{done}\n")).into_response())
+            e.into_response()
+        }
+    }
 }
 
 /// The platform's Connect endpoint: events of every connected seller.
 async fn connect_webhook(
     State(billing): State<Billing>,
     headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, BillingError> {
-    let signature = headers
-        .get("stripe-signature")
-        .and_then(|v| v.to_str().ok());
-    let done = billing
-        .connect_webhook(&body, signature)
-        .await
-        .map_err(|e| {
-            tracing::warn!(error = %e, "stripe connect webhook refused");
-            e
-        })?;
-    tracing::info!(%done, "stripe connect webhook applied");
-    Ok((StatusCode::OK, format!("{done}\n")).into_response())
-}
-
-#[derive(Deserialize)]
-pub struct OAuthQuery {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
-}
-
-/// Where Stripe sends the seller back after Connect onboarding.
-async fn connect_oauth(
-    State(billing): State<Billing>,
-    Query(q): Query<OAuthQuery>,
-) -> Result<Response, BillingError> {
-    if let Some(error) = q.error {
-        return Err(BillingError::BadRequest(format!(
-            "Stripe did not connect the account: {}",
-            q.error_description.unwrap_or(error)
-        )));
-    }
-    let (Some(code), Some(state)) = (q.code, q.state) else {
-        return Err(BillingError::BadRequest(
-            "the link lacks its code or state; start again from `tollgate seller stripe-connect-link`".into(),
-        ));
+    body: Body,
+) -> Response {
+    let (signature, body) = match signed_body(&headers, body).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
     };
-    let (seller, account) = billing.connect_oauth(&code, &state).await?;
-    Ok(page(
-        "Stripe connected",
-        &format!(
-            "Seller <b>{}</b> now bills through Stripe account <b>{}</b>. You can close this page.",
-            escape(&seller),
-            escape(&account)
-        ),
-    ))
-}
-
-fn page(title: &str, html: &str) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
-        format!(
-            "<!doctype html><meta charset=utf-8><meta name=viewport content=\"width=device-width\">\
-             <title>{title}</title><h1>{title}</h1><p>{html}</p>"
-        ),
-    )
-        .into_response()
+    match billing.connect_webhook(&body, Some(&signature)).await {
+        Ok(done) => {
+            tracing::info!(%done, "stripe connect webhook applied");
+            (StatusCode::OK, format!("{done}\n")).into_response()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "stripe connect webhook refused");
+            e.into_response()
+        }
+    }
 }
 
 /// `GET /{seller}/buy/{plan}?quantity=N`: to Stripe Checkout.

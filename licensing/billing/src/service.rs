@@ -10,7 +10,7 @@ use serde_json::Value;
 use tollgate_registry::db::{StripeConnection, SubscriptionRecord, SubscriptionState};
 use tollgate_registry::domain::{NewToken, Org, Plan, SeatMode, Seller, TokenKind, VersionRule};
 use tollgate_registry::ids::OrgId;
-use tollgate_registry::secret::SecretBox;
+use tollgate_registry::secret::{Binding, SecretBox};
 use tollgate_registry::time::Timestamp;
 use tollgate_registry::{Error, Registry, token};
 
@@ -33,6 +33,9 @@ pub struct BillingConfig {
     pub connect_webhook_secret: Option<String>,
     /// `TOLLGATE_STRIPE_CONNECT_BASE`: another Stripe Connect OAuth host (tests).
     pub connect_base: Option<String>,
+    /// `TOLLGATE_STRIPE_CONNECT_CLIENT_ID`: the platform's Connect client id (`ca_…`), for the
+    /// settings page's "Connect with Stripe".
+    pub connect_client_id: Option<String>,
 }
 
 /// Why a billing request failed, sorted by what the caller should do.
@@ -87,11 +90,11 @@ impl std::ops::Deref for Billing {
     }
 }
 
-/// A seller's Stripe, opened: the client and the webhook signing secret.
+/// A seller's Stripe, opened: the client. (The webhook signing secret is opened only by the
+/// seller's own endpoint, the one place that needs it.)
 struct Connected {
     connection: StripeConnection,
     account: StripeAccount,
-    webhook_secret: String,
 }
 
 impl Billing {
@@ -109,29 +112,52 @@ impl Billing {
         }))
     }
 
-    fn open(&self, sealed: &str, what: &str) -> Result<String, BillingError> {
-        let bytes = self.secrets.open(sealed).map_err(|e| {
-            tracing::error!(error = %e, "cannot open a stored Stripe secret");
+    fn open(&self, binding: &Binding, sealed: &str, what: &str) -> Result<String, BillingError> {
+        let bytes = self.secrets.open(binding, sealed).map_err(|e| {
+            tracing::error!(error = %e, secret = binding.as_str(), "cannot open a stored Stripe secret");
             BillingError::Unavailable(format!("the stored {what} cannot be read"))
         })?;
         String::from_utf8(bytes)
             .map_err(|_| BillingError::Unavailable(format!("the stored {what} is damaged")))
     }
 
+    /// The seller's Stripe connection, repaired on the way: a Connect row whose webhook secret
+    /// is not a signing secret (`whsec_…`) holds what Connect OAuth onboarding of earlier
+    /// versions stored there (random bytes, issue 16 row 5). A Connect seller's events arrive at
+    /// the platform's endpoint, so the value is dropped, not replaced.
+    async fn connection(&self, seller: &Seller) -> Result<StripeConnection, BillingError> {
+        let db = self.registry.db();
+        let mut connection = db.stripe_connection(seller.id).await?.ok_or_else(|| {
+            BillingError::BadRequest(format!(
+                "seller {} has no Stripe connection (Connect with Stripe on its settings page, \
+                 or `tollgate seller stripe {}`)",
+                seller.slug, seller.slug
+            ))
+        })?;
+        let connect = connection.account_id.is_some() && connection.secret_key.is_none();
+        if connect
+            && let Some(sealed) = &connection.webhook_secret
+            && let Ok(plaintext) = self
+                .secrets
+                .open(&Binding::stripe_webhook_secret(seller.id), sealed)
+            && !plaintext.starts_with(b"whsec_")
+        {
+            db.clear_webhook_secret(seller.id, sealed).await?;
+            tracing::info!(seller = %seller.slug,
+                "dropped the placeholder webhook secret Connect onboarding stored (issue 16)");
+            connection.webhook_secret = None;
+        }
+        Ok(connection)
+    }
+
     async fn connect(&self, seller: &Seller) -> Result<Connected, BillingError> {
-        let connection = self
-            .registry
-            .db()
-            .stripe_connection(seller.id)
-            .await?
-            .ok_or_else(|| {
-                BillingError::BadRequest(format!(
-                    "seller {} has no Stripe connection (`tollgate seller stripe {}`)",
-                    seller.slug, seller.slug
-                ))
-            })?;
+        let connection = self.connection(seller).await?;
         let key = match (&connection.secret_key, &self.config.platform_key) {
-            (Some(sealed), _) => self.open(sealed, "Stripe secret key")?,
+            (Some(sealed), _) => self.open(
+                &Binding::stripe_secret_key(seller.id),
+                sealed,
+                "Stripe secret key",
+            )?,
             (None, Some(platform)) => platform.clone(),
             (None, None) => {
                 return Err(BillingError::BadRequest(
@@ -144,16 +170,15 @@ impl Billing {
             connection.account_id.as_deref(),
             self.config.api_base.as_deref(),
         )?;
-        let webhook_secret = self.open(&connection.webhook_secret, "webhook signing secret")?;
         Ok(Connected {
             connection,
             account,
-            webhook_secret,
         })
     }
 
-    /// `POST /{seller}/stripe/webhook`: verified with the seller's own signing secret, then
-    /// applied once. `Ok` carries what was done, for the response body.
+    /// `POST /{seller}/stripe/webhook`: verified with the seller's own signing secret (before
+    /// the body is read as JSON), then applied once. `Ok` carries what was done, for the
+    /// response body. A seller connected through Connect OAuth has no endpoint of its own.
     pub async fn webhook(
         &self,
         slug: &str,
@@ -162,7 +187,18 @@ impl Billing {
     ) -> Result<String, BillingError> {
         let seller = self.registry.seller(slug).await?;
         let stripe = self.connect(&seller).await?;
-        verify(payload, signature, &stripe.webhook_secret)?;
+        let Some(sealed) = &stripe.connection.webhook_secret else {
+            return Err(BillingError::BadRequest(format!(
+                "seller {slug} has no webhook endpoint of its own: it is connected through Stripe \
+                 Connect, whose events arrive at the platform's endpoint /stripe/connect/webhook"
+            )));
+        };
+        let secret = self.open(
+            &Binding::stripe_webhook_secret(seller.id),
+            sealed,
+            "webhook signing secret",
+        )?;
+        verify(payload, signature, &secret)?;
         let event = Event::parse(payload).map_err(BillingError::BadRequest)?;
         if let (Some(expected), Some(got)) = (&stripe.connection.account_id, &event.account)
             && expected != got
@@ -536,51 +572,6 @@ impl Billing {
                 tracing::error!(error = %e, "could not send a billing mail");
             }
         }
-    }
-
-    /// `GET /stripe/connect/oauth?code&state`: the end of Connect onboarding. Trades the code
-    /// for the seller's connected account and stores it; returns (seller, account).
-    pub async fn connect_oauth(
-        &self,
-        code: &str,
-        state: &str,
-    ) -> Result<(String, String), BillingError> {
-        let slug = crate::connect::open_state(&self.secrets, state, Timestamp::now().0)
-            .map_err(BillingError::BadRequest)?;
-        let seller = self.registry.seller(&slug).await?;
-        let platform = self.config.platform_key.as_deref().ok_or_else(|| {
-            BillingError::BadRequest(
-                "Connect needs the platform key in TOLLGATE_STRIPE_SECRET_KEY".into(),
-            )
-        })?;
-        let base = self
-            .config
-            .connect_base
-            .as_deref()
-            .unwrap_or(crate::connect::DEFAULT_BASE);
-        let account = crate::connect::exchange(base, platform, code).await?;
-        let db = self.registry.db();
-        // Connect events arrive at the platform's endpoint; the seller's own endpoint keeps a
-        // secret nobody knows, so nothing can be forged there.
-        let webhook_secret = match db.stripe_connection(seller.id).await? {
-            Some(existing) => existing.webhook_secret,
-            None => {
-                let mut random = [0u8; 32];
-                rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
-                self.secrets.seal(&random)
-            }
-        };
-        db.set_stripe_connection(
-            seller.id,
-            &StripeConnection {
-                secret_key: None,
-                account_id: Some(account.clone()),
-                webhook_secret,
-            },
-        )
-        .await?;
-        tracing::info!(seller = %seller.slug, %account, "stripe connect account linked");
-        Ok((seller.slug.clone(), account))
     }
 
     /// `GET /{seller}/buy/{plan}`: a Checkout Session for `quantity` seats; returns its URL.

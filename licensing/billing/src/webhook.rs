@@ -49,6 +49,89 @@ fn stale_message(age_secs: i64) -> String {
     }
 }
 
+/// A `Stripe-Signature` header read for its parts, before the body is looked at: the
+/// timestamp as sent and the `v1` candidates. [`Signature::parse`] checks the shape alone, so a
+/// request that cannot be Stripe's is refused before its body is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature<'a> {
+    /// The timestamp exactly as sent: the signed text uses it as is.
+    t_text: &'a str,
+    t: i64,
+    candidates: Vec<&'a str>,
+}
+
+impl<'a> Signature<'a> {
+    /// Reads the header (`None` when the request had none).
+    pub fn parse(header: Option<&'a str>) -> Result<Self, WebhookError> {
+        let header = header
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .ok_or(WebhookError::MissingHeader)?;
+        let mut timestamp: Option<&str> = None;
+        let mut candidates: Vec<&str> = Vec::new();
+        for part in header.split(',') {
+            let part = part.trim();
+            if part.is_empty() {
+                continue;
+            }
+            let (key, value) = part.split_once('=').ok_or_else(|| {
+                WebhookError::Malformed(format!("`{}` is not a key=value pair", excerpt(part)))
+            })?;
+            match key.trim() {
+                "t" if timestamp.is_none() => timestamp = Some(value.trim()),
+                "t" => {
+                    return Err(WebhookError::Malformed(
+                        "more than one timestamp (t=)".to_string(),
+                    ));
+                }
+                "v1" => candidates.push(value.trim()),
+                _ => {} // v0 (test-mode legacy) and schemes added later
+            }
+        }
+        let t_text =
+            timestamp.ok_or_else(|| WebhookError::Malformed("no timestamp (t=)".to_string()))?;
+        let t: i64 = t_text.parse().map_err(|_| {
+            WebhookError::Malformed(format!(
+                "the timestamp `{}` is not a unix time",
+                excerpt(t_text)
+            ))
+        })?;
+        if candidates.is_empty() {
+            return Err(WebhookError::Malformed(
+                "no v1 signature (only the v1 scheme, HMAC-SHA256, is accepted)".to_string(),
+            ));
+        }
+        Ok(Self {
+            t_text,
+            t,
+            candidates,
+        })
+    }
+
+    /// Checks that `payload` was signed with `secret` at a time within [`TOLERANCE_SECS`] of
+    /// `now_unix`.
+    pub fn check(&self, payload: &[u8], secret: &str, now_unix: i64) -> Result<(), WebhookError> {
+        let expected = mac(self.t_text, payload, secret);
+        let mut matched = subtle::Choice::from(0u8);
+        for candidate in &self.candidates {
+            // A value that is not 32 bytes of hex cannot match; its length is no secret.
+            if let Ok(bytes) = hex::decode(candidate)
+                && bytes.len() == expected.len()
+            {
+                matched |= bytes.as_slice().ct_eq(expected.as_slice());
+            }
+        }
+        if !bool::from(matched) {
+            return Err(WebhookError::BadSignature);
+        }
+        let age_secs = now_unix.saturating_sub(self.t);
+        if age_secs.saturating_abs() > TOLERANCE_SECS {
+            return Err(WebhookError::Stale { age_secs });
+        }
+        Ok(())
+    }
+}
+
 /// Checks that `payload` was signed with `secret` at a time within [`TOLERANCE_SECS`] of
 /// `now_unix`. `header` is the `Stripe-Signature` value, `None` when the request had none.
 pub fn verify(
@@ -57,66 +140,7 @@ pub fn verify(
     secret: &str,
     now_unix: i64,
 ) -> Result<(), WebhookError> {
-    let header = header
-        .map(str::trim)
-        .filter(|h| !h.is_empty())
-        .ok_or(WebhookError::MissingHeader)?;
-
-    let mut timestamp: Option<&str> = None;
-    let mut candidates: Vec<&str> = Vec::new();
-    for part in header.split(',') {
-        let part = part.trim();
-        if part.is_empty() {
-            continue;
-        }
-        let (key, value) = part.split_once('=').ok_or_else(|| {
-            WebhookError::Malformed(format!("`{}` is not a key=value pair", excerpt(part)))
-        })?;
-        match key.trim() {
-            "t" if timestamp.is_none() => timestamp = Some(value.trim()),
-            "t" => {
-                return Err(WebhookError::Malformed(
-                    "more than one timestamp (t=)".to_string(),
-                ));
-            }
-            "v1" => candidates.push(value.trim()),
-            _ => {} // v0 (test-mode legacy) and schemes added later
-        }
-    }
-    let t_text =
-        timestamp.ok_or_else(|| WebhookError::Malformed("no timestamp (t=)".to_string()))?;
-    let t: i64 = t_text.parse().map_err(|_| {
-        WebhookError::Malformed(format!(
-            "the timestamp `{}` is not a unix time",
-            excerpt(t_text)
-        ))
-    })?;
-    if candidates.is_empty() {
-        return Err(WebhookError::Malformed(
-            "no v1 signature (only the v1 scheme, HMAC-SHA256, is accepted)".to_string(),
-        ));
-    }
-
-    // The signed text uses the timestamp exactly as sent, not as we would re-print it.
-    let expected = mac(t_text, payload, secret);
-    let mut matched = subtle::Choice::from(0u8);
-    for candidate in candidates {
-        // A value that is not 32 bytes of hex cannot match; its length is no secret.
-        if let Ok(bytes) = hex::decode(candidate)
-            && bytes.len() == expected.len()
-        {
-            matched |= bytes.as_slice().ct_eq(expected.as_slice());
-        }
-    }
-    if !bool::from(matched) {
-        return Err(WebhookError::BadSignature);
-    }
-
-    let age_secs = now_unix.saturating_sub(t);
-    if age_secs.saturating_abs() > TOLERANCE_SECS {
-        return Err(WebhookError::Stale { age_secs });
-    }
-    Ok(())
+    Signature::parse(header)?.check(payload, secret, now_unix)
 }
 
 /// The `Stripe-Signature` header value Stripe would send for `payload` at unix time `t`

@@ -8,7 +8,7 @@ use tollgate_registry::Registry;
 use tollgate_registry::db::StoredKey;
 use tollgate_registry::domain::Seller;
 use tollgate_registry::ids::SellerId;
-use tollgate_registry::secret::SecretBox;
+use tollgate_registry::secret::{Binding, SecretBox};
 use tollgate_registry::{Error, Result};
 
 use crate::signing::{PURPOSE, SigningKey};
@@ -43,6 +43,7 @@ pub async fn ensure(
     seller: &Seller,
 ) -> Result<SigningKey> {
     let db = registry.db();
+    let binding = Binding::seller_key(PURPOSE, seller.id);
     let stored = match db.seller_key(seller.id, PURPOSE).await? {
         Some(stored) => stored,
         None => {
@@ -51,14 +52,14 @@ pub async fn ensure(
                 .map_err(|e| Error::Internal(format!("key generation stopped: {e}")))?
                 .map_err(Error::Internal)?;
             let new = StoredKey {
-                secret: secrets.seal(key.to_pem().map_err(Error::Internal)?.as_bytes()),
+                secret: secrets.seal(&binding, key.to_pem().map_err(Error::Internal)?.as_bytes()),
                 public: key.public_pem().to_owned(),
             };
             db.insert_seller_key(seller.id, PURPOSE, &new).await?
         }
     };
     let pem = secrets
-        .open(&stored.secret)
+        .open(&binding, &stored.secret)
         .map_err(|e| Error::Internal(format!("the Hex signing key of {}: {e}", seller.slug)))?;
     let pem = String::from_utf8(pem).map_err(|_| {
         Error::Internal(format!(

@@ -12,15 +12,29 @@ use crate::ids::{EntitlementId, OrgId, PlanId, ProductId, SellerId};
 use crate::time::Timestamp;
 use crate::{Error, Result};
 
-/// A seller's Stripe connection as stored: the secrets sealed by the caller.
+/// A seller's Stripe connection as stored: the secrets sealed by the caller
+/// ([`crate::secret::Binding::stripe_secret_key`], [`crate::secret::Binding::stripe_webhook_secret`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StripeConnection {
     /// The seller's own secret key (sealed); `None` with Connect.
     pub secret_key: Option<String>,
     /// Connect: the seller's connected account (`acct_…`).
     pub account_id: Option<String>,
-    /// The webhook endpoint's signing secret (sealed).
-    pub webhook_secret: String,
+    /// The signing secret (sealed) of the seller's own endpoint `/{seller}/stripe/webhook`.
+    /// `None` for a seller connected through Connect OAuth: its events arrive at the platform's
+    /// Connect endpoint, signed with the platform's secret, and it has no endpoint of its own.
+    pub webhook_secret: Option<String>,
+}
+
+/// A Stripe Connect OAuth `state` as issued (by its hash), for [`Db::connect_state`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectState {
+    /// The seller whose signed-in session asked for it.
+    pub seller: SellerId,
+    pub seller_slug: String,
+    pub expires_at: Timestamp,
+    /// When it came back from Stripe and was accepted; a state is used once.
+    pub used_at: Option<Timestamp>,
 }
 
 /// The state of one subscription as last read from Stripe, and what it grants.
@@ -137,7 +151,7 @@ impl Db {
     }
 
     pub async fn stripe_connection(&self, seller: SellerId) -> Result<Option<StripeConnection>> {
-        let row: Option<(Option<String>, Option<String>, String)> = sqlx::query_as(
+        let row: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT secret_key, account_id, webhook_secret FROM seller_stripe WHERE seller_id = $1",
         )
         .bind(seller.0)
@@ -150,6 +164,94 @@ impl Db {
                 webhook_secret,
             },
         ))
+    }
+
+    /// Drops the seller's webhook signing secret if it is still `sealed` (compare-and-swap):
+    /// the repair of a value no endpoint can use.
+    pub async fn clear_webhook_secret(&self, seller: SellerId, sealed: &str) -> Result<bool> {
+        Ok(sqlx::query(
+            "UPDATE seller_stripe SET webhook_secret = NULL, updated_at = $3
+             WHERE seller_id = $1 AND webhook_secret = $2",
+        )
+        .bind(seller.0)
+        .bind(sealed)
+        .bind(Timestamp::now().0)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
+    /// Records a Connect OAuth state issued to `seller`'s signed-in session (by the hash of the
+    /// state, never the state itself), valid until `expires_at`. States expired a day ago are
+    /// deleted on the way, so the table holds about a day of presses.
+    pub async fn issue_connect_state(
+        &self,
+        seller: SellerId,
+        state_hash: &str,
+        expires_at: Timestamp,
+    ) -> Result<()> {
+        let now = Timestamp::now().0;
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM stripe_connect_states WHERE expires_at < $1")
+            .bind(now - 24 * 3600 * 1000)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO stripe_connect_states (state_hash, seller_id, created_at, expires_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(state_hash)
+        .bind(seller.0)
+        .bind(now)
+        .bind(expires_at.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| Error::from_db(e, || "this Connect state exists already".to_owned()))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The Connect state with this hash, if one was issued (and not yet pruned).
+    pub async fn connect_state(&self, state_hash: &str) -> Result<Option<ConnectState>> {
+        let row: Option<(i64, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT c.seller_id, s.slug, c.expires_at, c.used_at
+             FROM stripe_connect_states c JOIN sellers s ON s.id = c.seller_id
+             WHERE c.state_hash = $1",
+        )
+        .bind(state_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(
+            row.map(|(seller, seller_slug, expires_at, used_at)| ConnectState {
+                seller: SellerId(seller),
+                seller_slug,
+                expires_at: Timestamp(expires_at),
+                used_at: used_at.map(Timestamp),
+            }),
+        )
+    }
+
+    /// Uses `seller`'s Connect state: one UPDATE that succeeds for exactly one caller, and only
+    /// while the state is unused and unexpired. `false`: someone used it first, it expired, or it
+    /// is not this seller's.
+    pub async fn use_connect_state(
+        &self,
+        seller: SellerId,
+        state_hash: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        Ok(sqlx::query(
+            "UPDATE stripe_connect_states SET used_at = $3
+             WHERE state_hash = $1 AND seller_id = $2 AND used_at IS NULL AND expires_at > $3",
+        )
+        .bind(state_hash)
+        .bind(seller.0)
+        .bind(now.0)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -15,11 +15,13 @@ mod releases;
 mod tokens;
 mod web;
 
-pub use billing::{Checkout, StripeConnection, SubscriptionRecord, SubscriptionState};
+pub use billing::{
+    Checkout, ConnectState, StripeConnection, SubscriptionRecord, SubscriptionState,
+};
 pub use dashboard::{
     AuditFilter, AuditRow, Customer, PackageSummary, RecentRelease, SellerFigures,
 };
-pub use keys::StoredKey;
+pub use keys::{SealedCell, SealedPlace, StoredKey};
 pub use org_pages::{OrgSubscription, OrgToken};
 pub use web::{Link, LinkPurpose, NewLink, UsedLink};
 

@@ -88,7 +88,7 @@ pub async fn plans_and_stripe_connections_round_trip(db: &Db) {
     let connection = StripeConnection {
         secret_key: Some("sealed-sk".into()),
         account_id: None,
-        webhook_secret: "sealed-whsec".into(),
+        webhook_secret: Some("sealed-whsec".into()),
     };
     db.set_stripe_connection(acme.id, &connection)
         .await
@@ -103,8 +103,86 @@ pub async fn plans_and_stripe_connections_round_trip(db: &Db) {
         .expect("replace");
     assert_eq!(
         db.stripe_connection(acme.id).await.expect("read"),
-        Some(connect)
+        Some(connect.clone())
     );
+    // Connect OAuth rows hold no signing secret; a placeholder is cleared only if unchanged.
+    assert!(
+        !db.clear_webhook_secret(acme.id, "another value")
+            .await
+            .expect("clear")
+    );
+    assert!(
+        db.clear_webhook_secret(acme.id, "sealed-whsec")
+            .await
+            .expect("clear")
+    );
+    assert_eq!(
+        db.stripe_connection(acme.id).await.expect("read"),
+        Some(StripeConnection {
+            webhook_secret: None,
+            ..connect
+        })
+    );
+}
+
+/// A Connect OAuth state is used once, by its own seller, before it expires; two uses racing
+/// get one winner.
+pub async fn connect_states_are_used_once(db: &Db) {
+    let acme = seller(db, "acme").await;
+    let globex = seller(db, "globex").await;
+    let now = Timestamp::now();
+    let later = Timestamp(now.0 + 60_000);
+    db.issue_connect_state(acme.id, "hash-a", later)
+        .await
+        .expect("issue");
+    db.issue_connect_state(acme.id, "hash-old", Timestamp(now.0 - 1))
+        .await
+        .expect("issue expired");
+    let issued = db
+        .connect_state("hash-a")
+        .await
+        .expect("read")
+        .expect("row");
+    assert_eq!(
+        (issued.seller, issued.seller_slug.as_str(), issued.used_at),
+        (acme.id, "acme", None)
+    );
+    assert_eq!(db.connect_state("nope").await.expect("read"), None);
+    assert!(
+        !db.use_connect_state(globex.id, "hash-a", now)
+            .await
+            .expect("other seller"),
+        "another seller cannot use it"
+    );
+    assert!(
+        !db.use_connect_state(acme.id, "hash-old", now)
+            .await
+            .expect("expired"),
+        "expired"
+    );
+    let (a, b) = tokio::join!(
+        db.use_connect_state(acme.id, "hash-a", now),
+        db.use_connect_state(acme.id, "hash-a", now)
+    );
+    assert_eq!(
+        [a.expect("first"), b.expect("second")]
+            .iter()
+            .filter(|used| **used)
+            .count(),
+        1,
+        "exactly one use wins"
+    );
+    assert!(
+        !db.use_connect_state(acme.id, "hash-a", now)
+            .await
+            .expect("replay")
+    );
+    let used = db
+        .connect_state("hash-a")
+        .await
+        .expect("read")
+        .expect("row");
+    assert_eq!(used.used_at, Some(now));
 }
 
 pub async fn a_subscription_drives_one_entitlement_and_the_seat_cap(db: &Db) {

@@ -73,6 +73,7 @@ conformance!(
     revisions::retirement_is_set_and_cleared,
     revisions::seller_keys_keep_the_first_one_stored,
     billing::plans_and_stripe_connections_round_trip,
+    billing::connect_states_are_used_once,
     billing::a_subscription_drives_one_entitlement_and_the_seat_cap,
     billing::a_checkout_creates_the_org_admin_and_token_once,
     billing::concurrent_seat_claims_never_exceed_the_cap,

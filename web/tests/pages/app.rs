@@ -121,6 +121,7 @@ impl TestAppBuilder {
                 platform_key: None,
                 connect_webhook_secret: None,
                 connect_base: None,
+                connect_client_id: None,
             },
         );
         let db = registry.db();

@@ -101,6 +101,7 @@ pub fn table() -> Vec<Route> {
         get("/{seller}/dashboard/tokens/{token}/revoke", Seller),
         post("/{seller}/dashboard/tokens/{token}/revoke", Seller, &[]),
         get("/{seller}/dashboard/settings", Seller),
+        post("/{seller}/dashboard/settings/stripe-connect", Seller, &[]),
         // An org's pages.
         get("/{seller}/org/{org}", Member),
         stream("/{seller}/org/{org}/live", Member),
@@ -323,6 +324,9 @@ const PUBLIC: &[&str] = &[
     "/{seller}/logout",
     "/_tollgate/app.css",
     "/_tollgate/live.js",
+    // Stripe Connect's return: no seller in the path; it checks the session against the state
+    // itself (tested end to end in tests/billing_webhooks_e2e/connect.rs).
+    "/stripe/connect/oauth",
 ];
 
 #[test]
