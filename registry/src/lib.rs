@@ -10,6 +10,7 @@ pub mod document;
 pub mod domain;
 pub mod error;
 pub mod ids;
+pub mod json_shape;
 pub mod metrics;
 pub mod registry;
 pub mod secret;

@@ -1,7 +1,7 @@
 //! `cargo publish`'s body: `u32 LE` JSON length, the JSON metadata, `u32 LE` crate length, the
 //! `.crate` (a gzipped tar). Checks it and turns it into the index line Cargo will read. Pure.
 //!
-//! Bounded: the metadata's size and shape are checked before serde reads it ([`json_shape`]),
+//! Bounded: the metadata's size and shape are checked before serde reads it ([`json_shape`](tollgate_registry::json_shape)),
 //! and the `.crate` is walked as a stream under limits on what it unpacks to ([`krate`]).
 //! [`peek`] reads only the name and version, for the checks that come before the costly part.
 
@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::name::validate;
 
-mod json_shape;
+use tollgate_registry::json_shape;
 pub mod krate;
 mod toml_shape;
 
@@ -24,7 +24,7 @@ pub const MAX_METADATA: usize = 10 << 20;
 /// The metadata may nest this deep (it is three levels deep: deps, a dep, its features).
 const MAX_DEPTH: usize = 32;
 
-/// The metadata may hold this many JSON values (counted as in [`json_shape`], about two per
+/// The metadata may hold this many JSON values (counted as in [`json_shape`](tollgate_registry::json_shape), about two per
 /// object field): the largest crates (a thousand features) hold tens of thousands; this many
 /// (9 000 dependencies) cost some 20 MB parsed.
 const MAX_VALUES: usize = 200_000;

@@ -2,7 +2,7 @@
 //! attachment whose length and digests must match what the manifest claims. Pure.
 //!
 //! Bounded: the body's size is the handler's limit; its shape (depth, number of values) is
-//! checked before serde builds anything ([`json_shape`]); the base64 tarball is borrowed from
+//! checked before serde builds anything ([`json_shape`](tollgate_registry::json_shape)); the base64 tarball is borrowed from
 //! the body, decoded once and never inflated.
 
 use base64::Engine;
@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256, Sha512};
 
 use crate::name::{validate, validate_version};
 
-mod json_shape;
+use tollgate_registry::json_shape;
 
 /// The publish document may nest this deep: a manifest is a few levels deep (`exports`
 /// conditions are the deepest part), and serde's own limit is 128.
