@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod cache;
+pub mod capped;
 pub mod change;
 pub mod db;
 pub mod document;

@@ -7,6 +7,8 @@
 
 use std::io::{self, Read};
 
+use tollgate_registry::capped::Capped;
+
 /// The most a `.crate` may unpack to: crates.io's default `max_unpack_size` (its uploads are
 /// limited to 10 MB, so real crates unpack to far less).
 pub const MAX_UNPACKED: u64 = 512 << 20;
@@ -42,13 +44,9 @@ pub fn unpack_limit(compressed: usize) -> u64 {
 /// installs it) and returns the text of `{prefix}Cargo.toml`. Every entry must lie under
 /// `prefix` (`NAME-VERSION/`) and be a file or a directory, as cargo and crates.io require.
 pub fn manifest(krate: &[u8], prefix: &str, limit: u64) -> Result<String, String> {
-    let mut reader = Counted {
-        inner: flate2::read::GzDecoder::new(krate),
-        left: limit,
-        over: false,
-    };
+    let mut reader = Capped::new(flate2::read::GzDecoder::new(krate), limit);
     let result = walk(&mut reader, prefix);
-    if reader.over {
+    if reader.exceeded() {
         return Err(format!(
             "the .crate file unpacks to more than {} MiB, the most this registry accepts for a {} KiB upload",
             limit >> 20,
@@ -71,7 +69,7 @@ struct Pending {
     pax: bool,
 }
 
-fn walk(reader: &mut Counted<impl Read>, prefix: &str) -> Result<Option<String>, String> {
+fn walk(reader: &mut Capped<impl Read>, prefix: &str) -> Result<Option<String>, String> {
     let wanted = format!("{prefix}Cargo.toml");
     let mut manifest = None;
     let mut pending = Pending::default();
@@ -218,27 +216,4 @@ fn check_path(path: &str, prefix: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// A reader that fails once more than `left` bytes have come through it.
-struct Counted<R> {
-    inner: R,
-    left: u64,
-    over: bool,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        // Ask for at most one byte past the limit, so a bomb is stopped as soon as it is seen.
-        let want = buf
-            .len()
-            .min(usize::try_from(self.left.saturating_add(1)).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..want])?;
-        if n as u64 > self.left {
-            self.over = true;
-            return Err(io::Error::other("size limit exceeded"));
-        }
-        self.left -= n as u64;
-        Ok(n)
-    }
 }

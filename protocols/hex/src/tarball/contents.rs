@@ -6,18 +6,16 @@
 
 use std::io::{self, Read};
 
+use tollgate_registry::capped::Capped;
+
 /// The largest GNU long name or PAX record set: a path is at most 4 KiB on Linux.
 const MAX_EXTENSION: u64 = 64 << 10;
 
 /// Walks `contents.tar.gz` to its end, decompressing at most `limit` bytes.
 pub(super) fn check_contents(gzip: &[u8], limit: u64) -> Result<(), String> {
-    let mut reader = Counted {
-        inner: flate2::read::GzDecoder::new(gzip),
-        left: limit,
-        over: false,
-    };
+    let mut reader = Capped::new(flate2::read::GzDecoder::new(gzip), limit);
     let result = walk_contents(&mut reader);
-    if reader.over {
+    if reader.exceeded() {
         return Err(format!(
             "contents.tar.gz unpacks to more than the maximum of {limit} bytes ({} MiB)",
             limit >> 20
@@ -40,7 +38,7 @@ struct Pending {
     pax: bool,
 }
 
-fn walk_contents(reader: &mut Counted<impl Read>) -> Result<(), String> {
+fn walk_contents(reader: &mut Capped<impl Read>) -> Result<(), String> {
     let mut pending = Pending::default();
     for entry in tar::Archive::new(&mut *reader)
         .entries()
@@ -183,27 +181,4 @@ fn check_symlink(path: &str, target: &str) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// A reader that fails once more than `left` bytes have come through it.
-struct Counted<R> {
-    inner: R,
-    left: u64,
-    over: bool,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        // Ask for at most one byte past the limit, so a bomb is stopped as soon as it is seen.
-        let want = buf
-            .len()
-            .min(usize::try_from(self.left.saturating_add(1)).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..want])?;
-        if n as u64 > self.left {
-            self.over = true;
-            return Err(io::Error::other("size limit exceeded"));
-        }
-        self.left -= n as u64;
-        Ok(n)
-    }
 }
