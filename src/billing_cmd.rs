@@ -18,7 +18,7 @@ pub async fn connect_stripe(
     slug: &str,
     secret_key: Option<String>,
     connect_account: Option<String>,
-    webhook_secret: &str,
+    webhook_secret: Option<&str>,
 ) -> anyhow::Result<()> {
     let seller = ctx.registry.db().seller(slug).await?;
     if let Some(key) = &secret_key
@@ -31,7 +31,9 @@ pub async fn connect_stripe(
     {
         bail!("--connect-account should be a connected account id (acct_…)");
     }
-    if !webhook_secret.starts_with("whsec_") {
+    if let Some(secret) = webhook_secret
+        && !secret.starts_with("whsec_")
+    {
         bail!("--webhook-secret should be the endpoint's signing secret (whsec_…)");
     }
     let connection = StripeConnection {
@@ -40,10 +42,12 @@ pub async fn connect_stripe(
                 .seal(&Binding::stripe_secret_key(seller.id), k.as_bytes())
         }),
         account_id: connect_account.clone(),
-        webhook_secret: Some(ctx.secrets.seal(
-            &Binding::stripe_webhook_secret(seller.id),
-            webhook_secret.as_bytes(),
-        )),
+        webhook_secret: webhook_secret.map(|secret| {
+            ctx.secrets.seal(
+                &Binding::stripe_webhook_secret(seller.id),
+                secret.as_bytes(),
+            )
+        }),
     };
     ctx.registry
         .db()
@@ -53,15 +57,20 @@ pub async fn connect_stripe(
         Some(account) => format!("Stripe Connect account {account}"),
         None => "its own Stripe secret key".to_owned(),
     };
+    // Without a secret of its own, a Connect seller's events come on the platform's endpoint.
+    let webhook_path = match webhook_secret {
+        Some(_) => format!("/{slug}/stripe/webhook"),
+        None => "/stripe/connect/webhook".to_owned(),
+    };
     let shown = json!({
         "seller": slug,
         "mode": if connect_account.is_some() { "connect" } else { "secret_key" },
-        "webhook_path": format!("/{slug}/stripe/webhook"),
+        "webhook_path": webhook_path,
         "events": tollgate_billing::webhook::EVENTS,
     });
     ctx.print(&shown, || {
         format!(
-            "seller {slug} now bills through {mode}.\nIn Stripe, add a webhook endpoint https://YOUR-HOST/{slug}/stripe/webhook for: {}",
+            "seller {slug} now bills through {mode}.\nIn Stripe, add a webhook endpoint https://YOUR-HOST{webhook_path} for: {}",
             tollgate_billing::webhook::EVENTS.join(", ")
         )
     })

@@ -202,9 +202,11 @@ pub enum SellerCmd {
         /// Stripe Connect: the seller's connected account (`acct_…`).
         #[arg(long)]
         connect_account: Option<String>,
-        /// The webhook endpoint's signing secret (`whsec_…`).
-        #[arg(long)]
-        webhook_secret: String,
+        /// The signing secret (`whsec_…`) of the seller's own endpoint `/SLUG/stripe/webhook`.
+        /// Optional with --connect-account: a Connect seller's events arrive on the platform's
+        /// `/stripe/connect/webhook`.
+        #[arg(long, required_unless_present = "connect_account")]
+        webhook_secret: Option<String>,
     },
     /// List sellers.
     List,

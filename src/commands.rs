@@ -202,7 +202,7 @@ async fn seller(ctx: &Context, cmd: SellerCmd) -> anyhow::Result<()> {
                 &slug,
                 secret_key,
                 connect_account,
-                &webhook_secret,
+                webhook_secret.as_deref(),
             )
             .await
         }

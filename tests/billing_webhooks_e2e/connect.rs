@@ -389,3 +389,31 @@ fn a_seller_connected_through_the_settings_page_sells_and_the_state_cannot_be_re
     assert_eq!(r.status, 400, "{}", r.text());
     assert!(r.text().contains("/stripe/connect/webhook"), "{}", r.text());
 }
+
+/// `seller stripe --connect-account` needs no webhook secret of the seller's own (its events come
+/// on the platform's endpoint, which the command names); a secret-key seller still needs one.
+#[test]
+fn a_connect_seller_is_set_up_from_the_cli_without_a_webhook_secret() {
+    let server = Server::start();
+    server.seller("hooks");
+    let out = server.cli(&[
+        "seller",
+        "stripe",
+        "hooks",
+        "--connect-account",
+        "acct_1Cli",
+    ]);
+    assert!(out.contains("/stripe/connect/webhook"), "{out}");
+    let refused = server.cli_fail(&["seller", "stripe", "hooks", "--secret-key", "sk_test_x"]);
+    assert!(refused.contains("--webhook-secret"), "{refused}");
+    let refused = server.cli_fail(&[
+        "seller",
+        "stripe",
+        "hooks",
+        "--connect-account",
+        "acct_1Cli",
+        "--webhook-secret",
+        "not-a-secret",
+    ]);
+    assert!(refused.contains("whsec_"), "{refused}");
+}
