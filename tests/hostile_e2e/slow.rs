@@ -127,3 +127,37 @@ fn three_hundred_idle_connections_do_not_stop_healthz_and_are_closed() {
     watch.check("300 idle connections");
     assert_alive(&server, "300 idle connections");
 }
+
+/// A web form whose body trickles in (a byte a second keeps the idle timer happy) is given up on
+/// by the form deadline (30 s) with a 400, long before its 1 000 bytes would arrive.
+#[test]
+fn a_form_body_at_one_byte_a_second_is_cut() {
+    let server = impatient_server();
+    server.seller("acme");
+    let headers = vec![(
+        "Content-Type".to_owned(),
+        "application/x-www-form-urlencoded".to_owned(),
+    )];
+    let answered = upload_within(
+        Duration::from_secs(150),
+        server.authority(),
+        "POST",
+        "/acme/login",
+        &headers,
+        Framing::Length(1_000),
+        Trickle {
+            burst: 0,
+            piece: 1,
+            pause: Duration::from_secs(1),
+            at_most: 1_000,
+        },
+    );
+    assert_answer(
+        &answered.response,
+        400,
+        "took too long",
+        "a form body at 1 byte/s",
+    );
+    assert!(answered.body_sent < 1_000, "sent {}", answered.body_sent);
+    assert_alive(&server, "a form body at 1 byte/s");
+}

@@ -44,6 +44,8 @@ const ANONYMOUS_PURPOSE: &str = "tollgate-csrf-anonymous";
 
 /// Form bodies are small; anything bigger is not one of ours.
 const MAX_FORM: usize = 256 * 1024;
+/// The longest a form's body may take to arrive.
+const FORM_DEADLINE: Duration = Duration::from_secs(30);
 
 fn fresh() -> String {
     let mut bytes = [0u8; 32];
@@ -191,8 +193,13 @@ async fn verify(web: &Web, req: Request) -> Result<Request, WebError> {
         .cloned()
         .ok_or_else(refused)?;
     let (parts, body) = req.into_parts();
-    let bytes = to_bytes(body, MAX_FORM)
+    // A form is small: one that trickles in (a byte now and then keeps the connection's idle
+    // timer happy) is given up on after FORM_DEADLINE.
+    let bytes = tokio::time::timeout(FORM_DEADLINE, to_bytes(body, MAX_FORM))
         .await
+        .map_err(|_| {
+            WebError::BadRequest("the form took too long to arrive; send it again".into())
+        })?
         .map_err(|_| WebError::BadRequest("the form is too large".into()))?;
     let sent = form_urlencoded::parse(&bytes)
         .find(|(k, _)| k == KEY)
