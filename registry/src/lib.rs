@@ -13,6 +13,7 @@ pub mod error;
 pub mod ids;
 pub mod json_shape;
 pub mod metrics;
+pub mod raw_tar;
 pub mod registry;
 pub mod secret;
 pub mod sign_in;

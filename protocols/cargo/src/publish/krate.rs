@@ -2,12 +2,13 @@
 //! as a stream, under limits on its unpacked size, its number of entries and the size of every
 //! part that is held in memory; of what it unpacks to, only `Cargo.toml` is kept.
 //!
-//! The tar is read raw (GNU long names and PAX records handled here, not by the `tar` crate),
-//! because the `tar` crate reads those records whole into memory, whatever size they claim.
+//! The tar is read raw (GNU long names and PAX records bounded by `registry::raw_tar`, not read
+//! whole by the `tar` crate, whatever size they claim).
 
 use std::io::{self, Read};
 
 use tollgate_registry::capped::Capped;
+use tollgate_registry::raw_tar::Extensions;
 
 /// The most a `.crate` may unpack to: crates.io's default `max_unpack_size` (its uploads are
 /// limited to 10 MB, so real crates unpack to far less).
@@ -28,9 +29,6 @@ pub const MAX_ENTRIES: u64 = 100_000;
 /// The largest `Cargo.toml` read. Real ones are a few kilobytes (the largest, listing thousands
 /// of features, a few hundred).
 pub const MAX_MANIFEST: u64 = 1 << 20;
-
-/// The largest GNU long name or PAX record set: a path is at most 4 KiB on Linux.
-const MAX_EXTENSION: u64 = 64 << 10;
 
 /// How much a `.crate` of `compressed` bytes may unpack to.
 pub fn unpack_limit(compressed: usize) -> u64 {
@@ -60,19 +58,10 @@ fn bad(e: io::Error) -> String {
     format!("the .crate file is not a valid gzipped tar: {e}")
 }
 
-/// Records that describe the next entry (GNU `L`/`K`, PAX `x`).
-#[derive(Default)]
-struct Pending {
-    long_name: Option<Vec<u8>>,
-    long_link: bool,
-    pax_path: Option<Vec<u8>>,
-    pax: bool,
-}
-
 fn walk(reader: &mut Capped<impl Read>, prefix: &str) -> Result<Option<String>, String> {
     let wanted = format!("{prefix}Cargo.toml");
     let mut manifest = None;
-    let mut pending = Pending::default();
+    let mut extensions = Extensions::default();
     let mut count = 0u64;
     for entry in tar::Archive::new(&mut *reader)
         .entries()
@@ -86,23 +75,11 @@ fn walk(reader: &mut Capped<impl Read>, prefix: &str) -> Result<Option<String>, 
                 "the .crate file holds more than {MAX_ENTRIES} entries"
             ));
         }
+        if extensions.absorb(&mut entry).map_err(bad)? {
+            continue;
+        }
         let kind = entry.header().entry_type();
-        if kind.is_pax_global_extensions() {
-            extension(&mut entry)?;
-            continue;
-        }
-        if kind.is_gnu_longname() || kind.is_gnu_longlink() || kind.is_pax_local_extensions() {
-            record(&mut pending, kind, extension(&mut entry)?)?;
-            continue;
-        }
-        let Pending {
-            long_name,
-            pax_path,
-            ..
-        } = std::mem::take(&mut pending);
-        let path = long_name
-            .or(pax_path)
-            .unwrap_or_else(|| entry.path_bytes().into_owned());
+        let (path, _) = extensions.take(&entry);
         let path = String::from_utf8(path)
             .map_err(|e| format!("the .crate file has a path that is not UTF-8: {e}"))?;
         check_path(&path, prefix)?;
@@ -126,62 +103,10 @@ fn walk(reader: &mut Capped<impl Read>, prefix: &str) -> Result<Option<String>, 
             manifest = Some(read_manifest(&mut entry, &wanted)?);
         }
     }
-    if pending.long_name.is_some() || pending.long_link || pending.pax {
-        return Err(bad(io::Error::other(
-            "it ends with a header that describes no entry",
-        )));
-    }
+    extensions.finish().map_err(bad)?;
     // Read past the end-of-archive blocks so that the gzip trailer (CRC and length) is checked.
     io::copy(reader, &mut io::sink()).map_err(bad)?;
     Ok(manifest)
-}
-
-/// Notes a long name, long link or PAX record set for the next entry.
-fn record(pending: &mut Pending, kind: tar::EntryType, mut data: Vec<u8>) -> Result<(), String> {
-    let twice = || bad(io::Error::other("two headers describe the same entry"));
-    if kind.is_gnu_longname() {
-        if pending.long_name.is_some() {
-            return Err(twice());
-        }
-        if data.last() == Some(&0) {
-            data.pop();
-        }
-        pending.long_name = Some(data);
-    } else if kind.is_gnu_longlink() {
-        if pending.long_link {
-            return Err(twice());
-        }
-        pending.long_link = true;
-    } else {
-        if pending.pax {
-            return Err(twice());
-        }
-        pending.pax = true;
-        for field in tar::PaxExtensions::new(&data) {
-            let field = field.map_err(bad)?;
-            match field.key_bytes() {
-                b"path" => pending.pax_path = Some(field.value_bytes().to_vec()),
-                // The `tar` crate lets a PAX size override the header's; refusing it keeps the
-                // archive meaning the same here and in cargo.
-                b"size" => {
-                    return Err(bad(io::Error::other("PAX size records are not supported")));
-                }
-                _ => {}
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The data of an extension header, refused past [`MAX_EXTENSION`] before any of it is read.
-fn extension(entry: &mut tar::Entry<impl Read>) -> Result<Vec<u8>, String> {
-    let size = entry.size();
-    if size > MAX_EXTENSION {
-        return Err(format!(
-            "the .crate file has a {size}-byte tar extension header; the most accepted is {MAX_EXTENSION}"
-        ));
-    }
-    read_exactly(entry, size)
 }
 
 fn read_manifest(entry: &mut tar::Entry<impl Read>, wanted: &str) -> Result<String, String> {
