@@ -201,10 +201,7 @@ fn seat_add(server: &Server, org: &str, email: &str) -> std::process::Output {
 
 #[test]
 fn a_localstripe_subscription_drives_access_seats_and_mail() {
-    let Ok(base) = std::env::var("TOLLGATE_TEST_STRIPE_URL") else {
-        eprintln!(
-            "skipped: TOLLGATE_TEST_STRIPE_URL is not set (`eval \"$(scripts/stripe start DIR)\"`)"
-        );
+    let Some(base) = tollgate_testkit::STRIPE.url() else {
         return;
     };
     let mut env = backend_env();
@@ -484,10 +481,7 @@ fn license_keys_issue_and_verify_offline() {
 /// bad signatures change nothing.
 #[test]
 fn connect_events_reach_the_seller_of_their_account() {
-    let Ok(base) = std::env::var("TOLLGATE_TEST_STRIPE_URL") else {
-        eprintln!(
-            "skipped: TOLLGATE_TEST_STRIPE_URL is not set (`eval \"$(scripts/stripe start DIR)\"`)"
-        );
+    let Some(base) = tollgate_testkit::STRIPE.url() else {
         return;
     };
     let platform_secret = "whsec_platform";

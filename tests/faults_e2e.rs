@@ -103,8 +103,7 @@ impl Drop for Cluster {
 
 #[test]
 fn database_outage_answers_503_and_recovers() {
-    if std::env::var("TOLLGATE_TEST_POSTGRES_URL").is_err() {
-        eprintln!("skipped: TOLLGATE_TEST_POSTGRES_URL is not set (no PostgreSQL here)");
+    if tollgate_testkit::POSTGRES.url().is_none() {
         return;
     }
     let cluster = Cluster::start();

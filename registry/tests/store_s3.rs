@@ -1,6 +1,7 @@
 //! The S3 store against a real S3-compatible server. Runs when `TOLLGATE_TEST_S3_ENDPOINT` is set
 //! (`eval "$(scripts/s3 start DIR)"` starts moto and sets it with the AWS credential variables);
-//! otherwise each test prints "skipped" and passes. Every test works in a bucket of its own.
+//! otherwise each test is skipped (a failure when `CI` is set: see the testkit crate). Every test
+//! works in a bucket of its own.
 
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
@@ -14,16 +15,6 @@ use tollgate_registry::Error;
 use tollgate_registry::store::{S3Settings, S3Store, Store};
 
 const MIB: usize = 1024 * 1024;
-
-fn endpoint(test: &str) -> Option<String> {
-    let endpoint = std::env::var("TOLLGATE_TEST_S3_ENDPOINT")
-        .ok()
-        .filter(|e| !e.is_empty());
-    if endpoint.is_none() {
-        eprintln!("skipped: {test} needs TOLLGATE_TEST_S3_ENDPOINT (scripts/s3 start DIR)");
-    }
-    endpoint
-}
 
 fn unique_bucket() -> String {
     format!("tollgate-test-{}", hex::encode(rand::random::<[u8; 6]>()))
@@ -166,7 +157,7 @@ impl AsyncRead for Generated {
 
 #[tokio::test]
 async fn put_open_round_trip_and_idempotent_put() {
-    let Some(endpoint) = endpoint("put_open_round_trip_and_idempotent_put") else {
+    let Some(endpoint) = tollgate_testkit::S3.url() else {
         return;
     };
     let (store, settings) = store_in_new_bucket(&endpoint, "tollgate/prod").await;
@@ -203,7 +194,7 @@ async fn put_open_round_trip_and_idempotent_put() {
 
 #[tokio::test]
 async fn a_large_upload_goes_multipart_and_leaves_nothing_behind() {
-    let Some(endpoint) = endpoint("a_large_upload_goes_multipart_and_leaves_nothing_behind") else {
+    let Some(endpoint) = tollgate_testkit::S3.url() else {
         return;
     };
     let (store, settings) = store_in_new_bucket(&endpoint, "").await;
@@ -247,7 +238,7 @@ async fn a_large_upload_goes_multipart_and_leaves_nothing_behind() {
 
 #[tokio::test]
 async fn a_part_sized_upload_and_a_copy_in_parts() {
-    let Some(endpoint) = endpoint("a_part_sized_upload_and_a_copy_in_parts") else {
+    let Some(endpoint) = tollgate_testkit::S3.url() else {
         return;
     };
     let (_, mut settings) = store_in_new_bucket(&endpoint, "p").await;
@@ -281,7 +272,7 @@ async fn a_part_sized_upload_and_a_copy_in_parts() {
 
 #[tokio::test]
 async fn a_failed_upload_aborts_and_deletes_its_temporary_object() {
-    let Some(endpoint) = endpoint("a_failed_upload_aborts_and_deletes_its_temporary_object") else {
+    let Some(endpoint) = tollgate_testkit::S3.url() else {
         return;
     };
     let (store, settings) = store_in_new_bucket(&endpoint, "x").await;
@@ -299,7 +290,7 @@ async fn a_failed_upload_aborts_and_deletes_its_temporary_object() {
 
 #[tokio::test]
 async fn an_abandoned_upload_is_cleaned_up() {
-    let Some(endpoint) = endpoint("an_abandoned_upload_is_cleaned_up") else {
+    let Some(endpoint) = tollgate_testkit::S3.url() else {
         return;
     };
     let (store, settings) = store_in_new_bucket(&endpoint, "").await;
@@ -332,7 +323,7 @@ async fn an_abandoned_upload_is_cleaned_up() {
 
 #[tokio::test]
 async fn missing_blobs_list_and_delete() {
-    let Some(endpoint) = endpoint("missing_blobs_list_and_delete") else {
+    let Some(endpoint) = tollgate_testkit::S3.url() else {
         return;
     };
     let (store, settings) = store_in_new_bucket(&endpoint, "gc").await;
@@ -393,7 +384,7 @@ async fn missing_blobs_list_and_delete() {
 
 #[tokio::test]
 async fn many_blobs_are_listed_across_pages() {
-    let Some(endpoint) = endpoint("many_blobs_are_listed_across_pages") else {
+    let Some(endpoint) = tollgate_testkit::S3.url() else {
         return;
     };
     let (store, _) = store_in_new_bucket(&endpoint, "").await;
@@ -409,7 +400,7 @@ async fn many_blobs_are_listed_across_pages() {
 
 #[tokio::test]
 async fn presigned_urls_can_be_fetched() {
-    let Some(endpoint) = endpoint("presigned_urls_can_be_fetched") else {
+    let Some(endpoint) = tollgate_testkit::S3.url() else {
         return;
     };
     let (store, settings) = store_in_new_bucket(&endpoint, "pre").await;
@@ -466,7 +457,7 @@ async fn http_get(url: &str) -> (u16, Vec<u8>) {
 
 #[tokio::test]
 async fn connect_explains_a_missing_bucket() {
-    let Some(endpoint) = endpoint("connect_explains_a_missing_bucket") else {
+    let Some(endpoint) = tollgate_testkit::S3.url() else {
         return;
     };
     let env = |name: &str| (name == "TOLLGATE_S3_ENDPOINT").then(|| endpoint.clone());

@@ -794,8 +794,7 @@ mod tests {
 
     #[tokio::test]
     async fn seat_emails_on_postgres() {
-        let Ok(admin_url) = std::env::var("TOLLGATE_TEST_POSTGRES_URL") else {
-            eprintln!("skipped: TOLLGATE_TEST_POSTGRES_URL is not set");
+        let Some(admin_url) = tollgate_testkit::POSTGRES.url() else {
             return;
         };
         let name = format!("tg_{:016x}", rand::random::<u64>());

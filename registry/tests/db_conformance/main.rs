@@ -126,8 +126,7 @@ mod harness {
         F: FnOnce(Db) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let Ok(admin_url) = std::env::var(POSTGRES_URL_VAR) else {
-            eprintln!("skipped: {POSTGRES_URL_VAR} is not set");
+        let Some(admin_url) = tollgate_testkit::POSTGRES.url() else {
             return;
         };
         let name = format!("tg_{:016x}", rand::random::<u64>());
