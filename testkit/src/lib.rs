@@ -109,17 +109,18 @@ fn absent(what: &str, why: &str) {
 }
 
 fn record(what: &str, why: &str) {
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("a test")
-        .to_owned();
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
     eprintln!("SKIPPED {test}: {why}");
     let Some(log) = std::env::var_os("TOLLGATE_SKIP_LOG") else {
         return;
     };
     // One short line per skip; appends of this size land whole even from parallel tests.
     let line = format!("{what}\t{why}\t{test}\n");
-    if let Ok(mut f) = std::fs::OpenOptions::new().append(true).create(true).open(log) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(log)
+    {
         let _ = f.write_all(line.as_bytes());
     }
 }
@@ -128,69 +129,112 @@ fn record(what: &str, why: &str) {
 mod tests {
     use super::*;
 
-    // Environment variables are process-wide: these tests use names no other test reads.
+    // Environment variables are process-wide and tests may not change them (no `unsafe`), so each
+    // case runs in a child process of this test binary with the environment it needs.
     const FAKE: Service = Service {
         name: "Fake",
         vars: &["TOLLGATE_TESTKIT_FAKE_A", "TOLLGATE_TESTKIT_FAKE_B"],
         script: "scripts/fake",
     };
 
+    /// In the child: runs the case `TOLLGATE_TESTKIT_CASE` names and prints what it found.
+    #[test]
+    fn child() {
+        match std::env::var("TOLLGATE_TESTKIT_CASE").as_deref() {
+            Ok("service") => println!("url={:?} configured={}", FAKE.url(), FAKE.configured()),
+            Ok("tool") => println!("tool={}", tool("tollgate-no-such-program", "nowhere")),
+            _ => {}
+        }
+    }
+
+    fn run(case: &str, env: &[(&str, &str)]) -> (bool, String) {
+        let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+        cmd.args(["--exact", "tests::child", "--nocapture", "--test-threads=1"])
+            .env("TOLLGATE_TESTKIT_CASE", case)
+            .env_remove("CI")
+            .env_remove("TOLLGATE_TESTKIT_FAKE_A")
+            .env_remove("TOLLGATE_TESTKIT_FAKE_B");
+        let log = tempfile_path(case);
+        cmd.env("TOLLGATE_SKIP_LOG", &log);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let logged = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
+        let text = format!(
+            "{}{}\nLOG:{logged}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
+    fn tempfile_path(case: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!(
+            "tollgate-testkit-{case}-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ))
+    }
+
     #[test]
     fn a_service_is_there_only_when_every_variable_is_set() {
-        // SAFETY: no other test touches these variables.
-        unsafe {
-            std::env::set_var("TOLLGATE_TESTKIT_FAKE_A", "http://a");
-            std::env::remove_var("TOLLGATE_TESTKIT_FAKE_B");
-        }
-        assert!(!FAKE.configured());
-        if !in_ci() {
-            assert_eq!(FAKE.url(), None);
-        }
-        unsafe { std::env::set_var("TOLLGATE_TESTKIT_FAKE_B", "/tmp/b") };
-        assert!(FAKE.configured());
-        assert_eq!(FAKE.url().as_deref(), Some("http://a"));
-    }
-
-    #[test]
-    fn a_missing_tool_is_reported() {
-        if !in_ci() {
-            assert!(!tool("tollgate-no-such-program", "nowhere"));
-        }
-        assert!(tool("cargo", "rustup"));
-    }
-
-    #[test]
-    fn under_ci_a_missing_service_fails_naming_it_and_its_script() {
-        // A child process of this test binary, with CI set, runs the check below.
-        if std::env::var_os("TOLLGATE_TESTKIT_CHILD").is_some() {
-            let _ = FAKE_ABSENT.url();
-            return;
-        }
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "tests::under_ci_a_missing_service_fails_naming_it_and_its_script",
-                "--nocapture",
-            ])
-            .env("TOLLGATE_TESTKIT_CHILD", "1")
-            .env("CI", "true")
-            .env_remove("TOLLGATE_TESTKIT_ABSENT")
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{text}");
+        let (ok, text) = run(
+            "service",
+            &[
+                ("TOLLGATE_TESTKIT_FAKE_A", "http://a"),
+                ("TOLLGATE_TESTKIT_FAKE_B", "/tmp/b"),
+            ],
+        );
+        assert!(ok, "{text}");
         assert!(
-            text.contains("Absent is not running: TOLLGATE_TESTKIT_ABSENT not set")
-                && text.contains("scripts/absent start DIR")
-                && text.contains("a failure, not a skip"),
+            text.contains("url=Some(\"http://a\") configured=true"),
+            "{text}"
+        );
+        assert!(!text.contains("SKIPPED"), "{text}");
+    }
+
+    #[test]
+    fn outside_ci_a_missing_service_is_skipped_and_logged() {
+        let (ok, text) = run("service", &[("TOLLGATE_TESTKIT_FAKE_A", "http://a")]);
+        assert!(ok, "{text}");
+        assert!(text.contains("url=None configured=false"), "{text}");
+        assert!(
+            text.contains("LOG:Fake\tFake is not running: TOLLGATE_TESTKIT_FAKE_B not set")
+                && text.contains("scripts/fake start DIR")
+                && text.contains("\ttests::child\n"),
             "{text}"
         );
     }
 
-    const FAKE_ABSENT: Service = Service {
-        name: "Absent",
-        vars: &["TOLLGATE_TESTKIT_ABSENT"],
-        script: "scripts/absent",
-    };
+    #[test]
+    fn under_ci_a_missing_service_fails_naming_it_and_its_script() {
+        let (ok, text) = run("service", &[("CI", "true")]);
+        assert!(!ok, "{text}");
+        assert!(
+            text.contains(
+                "Fake is not running: TOLLGATE_TESTKIT_FAKE_A and TOLLGATE_TESTKIT_FAKE_B not set"
+            ) && text.contains("scripts/fake start DIR")
+                && text.contains("a failure, not a skip"),
+            "{text}"
+        );
+        // `CI=false` is how some runners say "not CI".
+        let (ok, text) = run("service", &[("CI", "false")]);
+        assert!(ok && text.contains("url=None"), "{text}");
+    }
+
+    #[test]
+    fn a_missing_tool_is_skipped_outside_ci_and_fails_under_it() {
+        let (ok, text) = run("tool", &[]);
+        assert!(ok && text.contains("tool=false"), "{text}");
+        assert!(text.contains("LOG:tollgate-no-such-program\t"), "{text}");
+        let (ok, text) = run("tool", &[("CI", "1")]);
+        assert!(!ok, "{text}");
+        assert!(
+            text.contains("`tollgate-no-such-program` is not installed (nowhere"),
+            "{text}"
+        );
+        assert!(tool("cargo", "rustup"), "cargo runs this test");
+    }
 }
