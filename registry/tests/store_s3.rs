@@ -485,9 +485,9 @@ async fn connect_explains_a_missing_bucket() {
 
 #[tokio::test]
 async fn connect_explains_an_unreachable_endpoint() {
-    let Some(_) = endpoint("connect_explains_an_unreachable_endpoint") else {
+    if tollgate_testkit::S3.url().is_none() {
         return;
-    };
+    }
     // A port nothing listens on.
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

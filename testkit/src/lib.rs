@@ -148,7 +148,8 @@ mod tests {
     }
 
     fn run(case: &str, env: &[(&str, &str)]) -> (bool, String) {
-        let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+        let mut cmd =
+            std::process::Command::new(std::env::current_exe().expect("this test binary"));
         cmd.args(["--exact", "tests::child", "--nocapture", "--test-threads=1"])
             .env("TOLLGATE_TESTKIT_CASE", case)
             .env_remove("CI")
@@ -159,7 +160,7 @@ mod tests {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let out = cmd.output().unwrap();
+        let out = cmd.output().expect("run the child test");
         let logged = std::fs::read_to_string(&log).unwrap_or_default();
         let _ = std::fs::remove_file(&log);
         let text = format!(
