@@ -1,24 +1,40 @@
-//! 7: subscription state × rule × release date.
+//! 7: subscription state × rule × release date, in every ecosystem.
+//!
+//! Releases are published before the boundary instant E, exactly at E (moved there in the
+//! database: the access rule keeps `published_at < cutoff`, so a release at the cutoff is the
+//! one that tells `<` from `<=`), and after E. Each row brings a subscription to a state whose
+//! end is E (or another instant), for both version rules, and then every listing of every
+//! ecosystem must list exactly the allowed versions, every allowed version must download with
+//! its published bytes, and everything else must be refused cleanly (`table/listings.rs`). One
+//! row is then driven by each ecosystem's real client (`table/clients.rs`).
+//!
+//! Of the comparisons in `registry/src/access.rs`, two compare stored instants and are pinned
+//! here: `published_at < cutoff` (the releases at E, against every end at E) and the never-live
+//! grant's `end > start` (the row canceled the instant it started, whose window is [E, E)). The
+//! others compare a grant's start or end with the request's `now`; they differ only in the one
+//! millisecond where they are equal, which no request can be made to land on, so they are left
+//! to the rule's unit tests.
+
+mod clients;
+mod decode;
+mod fixtures;
+mod listings;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tollgate_billing::mail::eml::ReadMail;
 
-use crate::common::Server;
 use crate::fake_stripe::FakeStripe;
-use crate::harness::{
-    acme, applied, crate_download, crate_listed, download, gem_download, gem_listed, hex_download,
-    hex_listed, listed_versions, mails, packument, plan, publish, publish_crate, publish_gem,
-    publish_hex, server_for, tarball_url, token_in,
-};
+use crate::harness::{acme, applied, mails, packument, plan, server_for, token_in};
 use crate::objects::{event, invoice, now, now_ms, subscription};
 use crate::{DAY, PACKAGE, SELLER, WHSEC};
+use fixtures::{Catalog, Eco, When};
+use listings::{Check, newest};
 
-/// One row: the subscription's state (set in the fake, then announced by `event`), and what
-/// each rule lets the org list and download of v1 (published before the boundary E) and v2
-/// (published after it).
+/// One row: the subscription's state (set in the fake, then announced by `event`), and which
+/// releases (by when they were published relative to E) each rule lets the org have.
 struct Row {
     name: &'static str,
     status: &'static str,
@@ -27,23 +43,20 @@ struct Row {
     /// `invoice.payment_failed` created at this time (from E and now), else a subscription
     /// event announces the state.
     failed_at: Option<fn(i64, i64) -> i64>,
-    while_active: &'static [&'static str],
-    perpetual: &'static [&'static str],
+    while_active: &'static [When],
+    perpetual: &'static [When],
     /// The grace warning shows.
     notice: bool,
 }
 
-/// The other clients checked like npm: (name, what it lists, a download's status).
-type Listing = fn(&Server, &str) -> BTreeSet<String>;
-type Fetch = fn(&Server, &str, &str) -> u16;
-const CLIENTS: [(&str, Listing, Fetch); 3] = [
-    ("Hex", hex_listed, hex_download),
-    ("Cargo", crate_listed, crate_download),
-    ("RubyGems", gem_listed, gem_download),
-];
+const ALL: &[When] = &[When::Before, When::AtE, When::After];
+/// What perpetual fallback keeps after an end at E: strictly before it.
+const BEFORE_E: &[When] = &[When::Before];
+const NONE: &[When] = &[];
 
-const V1: &str = "1.0.0";
-const V2: &str = "2.0.0";
+/// The row whose perpetual-fallback org the real clients are driven with: it may have what was
+/// published before E, not the release at E.
+const CLIENT_ROW: &str = "canceled, ended at E";
 
 fn rows() -> Vec<Row> {
     let same = |_: &mut Value, _: i64, _: i64| {};
@@ -56,8 +69,8 @@ fn rows() -> Vec<Row> {
                 s["trial_end"] = json!(now + 11 * DAY);
             },
             failed_at: None,
-            while_active: &[V1, V2],
-            perpetual: &[V1, V2],
+            while_active: ALL,
+            perpetual: ALL,
             notice: false,
         },
         Row {
@@ -65,8 +78,8 @@ fn rows() -> Vec<Row> {
             status: "active",
             edit: same,
             failed_at: None,
-            while_active: &[V1, V2],
-            perpetual: &[V1, V2],
+            while_active: ALL,
+            perpetual: ALL,
             notice: false,
         },
         Row {
@@ -78,8 +91,8 @@ fn rows() -> Vec<Row> {
                 s["canceled_at"] = json!(now - DAY);
             },
             failed_at: None,
-            while_active: &[V1, V2],
-            perpetual: &[V1, V2],
+            while_active: ALL,
+            perpetual: ALL,
             notice: false,
         },
         Row {
@@ -87,8 +100,8 @@ fn rows() -> Vec<Row> {
             status: "past_due",
             edit: same,
             failed_at: Some(|_, now| now - DAY),
-            while_active: &[V1, V2],
-            perpetual: &[V1, V2],
+            while_active: ALL,
+            perpetual: ALL,
             notice: true,
         },
         Row {
@@ -96,8 +109,8 @@ fn rows() -> Vec<Row> {
             status: "past_due",
             edit: same,
             failed_at: Some(|_, now| now - 30 * DAY),
-            while_active: &[],
-            perpetual: &[],
+            while_active: NONE,
+            perpetual: NONE,
             notice: false,
         },
         Row {
@@ -105,8 +118,8 @@ fn rows() -> Vec<Row> {
             status: "past_due",
             edit: same,
             failed_at: Some(|e, _| e - 7 * DAY),
-            while_active: &[],
-            perpetual: &[V1],
+            while_active: NONE,
+            perpetual: BEFORE_E,
             notice: false,
         },
         Row {
@@ -114,8 +127,8 @@ fn rows() -> Vec<Row> {
             status: "unpaid",
             edit: same,
             failed_at: Some(|_, now| now - 2 * DAY),
-            while_active: &[V1, V2],
-            perpetual: &[V1, V2],
+            while_active: ALL,
+            perpetual: ALL,
             notice: true,
         },
         Row {
@@ -123,8 +136,8 @@ fn rows() -> Vec<Row> {
             status: "unpaid",
             edit: same,
             failed_at: Some(|e, _| e - 7 * DAY),
-            while_active: &[],
-            perpetual: &[V1],
+            while_active: NONE,
+            perpetual: BEFORE_E,
             notice: false,
         },
         Row {
@@ -135,8 +148,8 @@ fn rows() -> Vec<Row> {
                 s["ended_at"] = json!(e);
             },
             failed_at: None,
-            while_active: &[],
-            perpetual: &[V1],
+            while_active: NONE,
+            perpetual: BEFORE_E,
             notice: false,
         },
         Row {
@@ -147,8 +160,8 @@ fn rows() -> Vec<Row> {
                 s["ended_at"] = json!(now - 20 * DAY);
             },
             failed_at: None,
-            while_active: &[],
-            perpetual: &[],
+            while_active: NONE,
+            perpetual: NONE,
             notice: false,
         },
         Row {
@@ -158,8 +171,24 @@ fn rows() -> Vec<Row> {
                 s["items"]["data"][0]["current_period_end"] = json!(e);
             },
             failed_at: None,
-            while_active: &[],
-            perpetual: &[V1],
+            while_active: NONE,
+            perpetual: BEFORE_E,
+            notice: false,
+        },
+        Row {
+            // Its window is [E, E): never live, so perpetual fallback keeps nothing (the rule's
+            // `end > start`).
+            name: "canceled the instant it started (E)",
+            status: "canceled",
+            edit: |s, e, _| {
+                s["created"] = json!(e);
+                s["start_date"] = json!(e);
+                s["canceled_at"] = json!(e);
+                s["ended_at"] = json!(e);
+            },
+            failed_at: None,
+            while_active: NONE,
+            perpetual: NONE,
             notice: false,
         },
         Row {
@@ -170,8 +199,8 @@ fn rows() -> Vec<Row> {
                 s["start_date"] = json!(e);
             },
             failed_at: None,
-            while_active: &[],
-            perpetual: &[],
+            while_active: NONE,
+            perpetual: NONE,
             notice: false,
         },
         Row {
@@ -182,8 +211,8 @@ fn rows() -> Vec<Row> {
                 s["start_date"] = json!(e);
             },
             failed_at: None,
-            while_active: &[],
-            perpetual: &[],
+            while_active: NONE,
+            perpetual: NONE,
             notice: false,
         },
         Row {
@@ -191,19 +220,22 @@ fn rows() -> Vec<Row> {
             status: "paused",
             edit: same,
             failed_at: None,
-            while_active: &[],
-            perpetual: &[V1, V2],
+            while_active: NONE,
+            perpetual: ALL,
             notice: false,
         },
     ]
 }
 
-/// For every subscription state × version rule × release date: what npm lists (full and
-/// abbreviated packument) equals what the tarball URLs serve, and equals the policy.
+/// For every subscription state × version rule × release date: every listing of npm, Cargo,
+/// Hex and RubyGems lists exactly what the policy allows, which is exactly what downloads (with
+/// the published bytes); the rest is refused cleanly. Then each real client, for one row, gets
+/// the newest allowed version and is refused the one published at the cutoff.
 #[test]
 fn what_each_client_lists_equals_what_it_may_download_for_every_state_rule_and_release_date() {
+    let started = Instant::now();
     let stripe = FakeStripe::start();
-    let server = server_for(&stripe, &[]);
+    let mut server = server_for(&stripe, &[]);
     let rules = [
         ("wa", "price_while_active", "while_active"),
         ("pf", "price_perpetual", "perpetual_fallback"),
@@ -226,20 +258,17 @@ fn what_each_client_lists_equals_what_it_may_download_for_every_state_rule_and_r
     );
     let publisher = server.publish_token(SELLER, &[]);
 
-    // v1, then the boundary E (a whole second), then v2.
-    publish(&server, &publisher.secret, PACKAGE, V1);
-    publish_hex(&server, &publisher.secret, V1);
-    publish_crate(&server, &publisher.secret, V1);
-    publish_gem(&server, &publisher.secret, V1);
+    // Releases before E, the ones to put at E, then E (a whole second), then releases after it.
+    let mut catalog = Catalog(Vec::new());
+    fixtures::publish_all(&server, &publisher.secret, When::Before, &mut catalog);
+    fixtures::publish_all(&server, &publisher.secret, When::AtE, &mut catalog);
     let e = now_ms() / 1000 + 1;
     let wait = e * 1000 + 30 - now_ms();
     std::thread::sleep(Duration::from_millis(
         u64::try_from(wait.max(0)).unwrap_or(0),
     ));
-    publish(&server, &publisher.secret, PACKAGE, V2);
-    publish_hex(&server, &publisher.secret, V2);
-    publish_crate(&server, &publisher.secret, V2);
-    publish_gem(&server, &publisher.secret, V2);
+    fixtures::publish_all(&server, &publisher.secret, When::After, &mut catalog);
+    fixtures::move_to_boundary(&mut server, e * 1000);
 
     let rows = rows();
     // Drive every subscription: provision it as active (or, for one that was never paid, its
@@ -321,9 +350,12 @@ fn what_each_client_lists_equals_what_it_may_download_for_every_state_rule_and_r
         }
     }
 
-    // Each org's token from its welcome mail, then what npm lists and downloads.
+    let driven = started.elapsed();
+
+    // Each org's token from its welcome mail, then what every ecosystem lists and downloads.
     let all_mail = mails(&server);
     let mut problems = Vec::new();
+    let mut client_token = None;
     for (row, rule_slug, email) in subjects {
         let label = format!("{} × {rule_slug}", row.name);
         let welcome: Vec<&ReadMail> = all_mail
@@ -332,80 +364,28 @@ fn what_each_client_lists_equals_what_it_may_download_for_every_state_rule_and_r
             .collect();
         assert_eq!(welcome.len(), 1, "{label}: one welcome mail");
         let token = token_in(welcome[0]);
-        let expected: BTreeSet<String> = if rule_slug == "wa" {
+        let allowed = if rule_slug == "wa" {
             row.while_active
         } else {
             row.perpetual
+        };
+        if row.name == CLIENT_ROW && rule_slug == "pf" {
+            assert_eq!(allowed, BEFORE_E, "the client row keeps what was before E");
+            client_token = Some(token.clone());
         }
-        .iter()
-        .map(|v| (*v).to_owned())
-        .collect();
+        let mut check = Check {
+            server: &server,
+            token: &token,
+            catalog: &catalog,
+            label: &label,
+            problems: &mut problems,
+        };
+        check.npm(&catalog.versions(Eco::Npm, allowed));
+        check.cargo(&catalog.versions(Eco::Cargo, allowed));
+        check.hex(&catalog.versions(Eco::Hex, allowed));
+        check.gems(&catalog.versions(Eco::Gems, allowed));
 
         let full = packument(&server, PACKAGE, &token, false);
-        let abbreviated = packument(&server, PACKAGE, &token, true);
-        let listed = listed_versions(&full);
-        if listed_versions(&abbreviated) != listed {
-            problems.push(format!(
-                "{label}: abbreviated lists {:?}, full lists {listed:?}",
-                listed_versions(&abbreviated)
-            ));
-        }
-        if full.status != 200 && !matches!(full.status, 403 | 404) {
-            problems.push(format!(
-                "{label}: packument {}: {}",
-                full.status,
-                full.text()
-            ));
-        }
-        for v in [V1, V2] {
-            let got = download(&server, PACKAGE, v, &token);
-            let downloadable = got.status == 200;
-            if !downloadable && !matches!(got.status, 403 | 404) {
-                problems.push(format!(
-                    "{label}: {v} tarball {}: {}",
-                    got.status,
-                    got.text()
-                ));
-            }
-            if listed.contains(v) != downloadable {
-                problems.push(format!(
-                    "{label}: {v} listed={} but tarball {} ({})",
-                    listed.contains(v),
-                    got.status,
-                    got.text().trim()
-                ));
-            }
-            if listed.contains(v) {
-                let url = &full.json()["versions"][v]["dist"]["tarball"];
-                if url.as_str() != Some(tarball_url(&server, PACKAGE, v).as_str()) {
-                    problems.push(format!("{label}: {v} dist.tarball {url}"));
-                }
-            }
-        }
-        if listed != expected {
-            problems.push(format!(
-                "{label}: lists {listed:?}, the policy says {expected:?}"
-            ));
-        }
-        // The same for Hex (what mix and rebar3 resolve and fetch), Cargo's sparse index and the
-        // RubyGems compact index.
-        for (client, list, fetch) in CLIENTS {
-            let listed = list(&server, &token);
-            if listed != expected {
-                problems.push(format!(
-                    "{label}: {client} lists {listed:?}, the policy says {expected:?}"
-                ));
-            }
-            for v in [V1, V2] {
-                let status = fetch(&server, &token, v);
-                if listed.contains(v) != (status == 200) {
-                    problems.push(format!(
-                        "{label}: {client} {v} listed={} but download {status}",
-                        listed.contains(v)
-                    ));
-                }
-            }
-        }
         let notice = full
             .header("npm-notice")
             .is_some_and(|n| n.contains("payment"));
@@ -417,6 +397,32 @@ fn what_each_client_lists_equals_what_it_may_download_for_every_state_rule_and_r
             ));
         }
     }
+    let listed = started.elapsed();
+
+    // The real clients, for the perpetual-fallback org whose license ended at E.
+    let token = client_token.expect("the client row is in the table");
+    let newest_of = |eco| newest(&catalog.versions(eco, BEFORE_E)).expect("a release before E");
+    let at_e = |eco| {
+        let at: BTreeSet<String> = catalog.versions(eco, &[When::AtE]);
+        newest(&at).expect("a release at E")
+    };
+    let runs = [
+        clients::npm(&server, &token, &newest_of(Eco::Npm), &at_e(Eco::Npm)),
+        clients::cargo(&server, &token, &newest_of(Eco::Cargo), &at_e(Eco::Cargo)),
+        clients::gems(&server, &token, &newest_of(Eco::Gems), &at_e(Eco::Gems)),
+        clients::rebar3(&server, &token, &newest_of(Eco::Hex), &at_e(Eco::Hex)),
+    ];
+    for (client, found) in runs {
+        problems.extend(
+            found
+                .into_iter()
+                .map(|p| format!("{CLIENT_ROW} × pf, real {client}: {p}")),
+        );
+    }
+    eprintln!(
+        "table: subscriptions driven in {driven:?}, listings checked by {listed:?}, clients done by {:?}",
+        started.elapsed()
+    );
     assert!(
         problems.is_empty(),
         "{} mismatches:\n{}",
