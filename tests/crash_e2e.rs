@@ -1,27 +1,36 @@
-//! Crash safety: SIGKILL while 50 publishes are in flight, restart, and check that every
-//! acknowledged publish survived, every listed release downloads bytes with the right sha256
-//! (no version without its blob), and `tollgate gc` removes only unreferenced blobs.
+//! Crash safety: SIGKILL while publishes are in flight (some answered, some mid-upload), restart,
+//! and check that every acknowledged publish survived, no half-sent publish is listed, every
+//! listed release downloads bytes with the right sha256 (no version without its blob), and
+//! `tollgate gc` removes only unreferenced blobs, in whichever store the run uses.
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use common::http::request;
+use common::http::{request, request_streamed};
 use common::{Server, fake_tgz, npm_escape, npm_publish_body};
 use sha2::{Digest, Sha256};
 
 const PKG: &str = "@acme/crash";
-const PUBLISHES: u64 = 50;
+/// Publishers that send their whole body at once; the kill comes once `KILL_AFTER` of them are
+/// answered, while the rest are still being stored and recorded.
+const FAST: u64 = 40;
+const KILL_AFTER: usize = 10;
+/// Publishers that send half their body, then the rest only after the kill: each is certainly
+/// mid-upload when the server dies, however fast the machine.
+const SLOW: u64 = 10;
+const PUBLISHES: u64 = FAST + SLOW;
 
 fn version(i: u64) -> String {
     format!("1.0.{i}")
 }
 
 fn tarball(i: u64) -> Vec<u8> {
-    fake_tgz(i + 1, 256 * 1024 + i as usize)
+    fake_tgz(i + 1, 1024 * 1024 + i as usize)
 }
 
 #[test]
@@ -34,31 +43,61 @@ fn sigkill_during_publishes_loses_nothing_and_corrupts_nothing() {
     let url = format!("{}/acme/npm/{}", server.url(), npm_escape(PKG));
 
     let barrier = Arc::new(Barrier::new(PUBLISHES as usize + 1));
-    let done = Arc::new(AtomicUsize::new(0));
+    // Publishes answered (any status), publishes whose bytes are partly sent, and the kill.
+    let answered = Arc::new(AtomicUsize::new(0));
+    let mid_upload = Arc::new(AtomicUsize::new(0));
+    let killed = Arc::new(AtomicBool::new(false));
     let handles: Vec<_> = (0..PUBLISHES)
         .map(|i| {
             let body = npm_publish_body(PKG, &version(i), &tarball(i));
             let (url, auth, barrier) = (url.clone(), auth.clone(), Arc::clone(&barrier));
-            let done = Arc::clone(&done);
+            let (answered, mid_upload) = (Arc::clone(&answered), Arc::clone(&mid_upload));
+            let killed = Arc::clone(&killed);
             thread::spawn(move || {
                 barrier.wait();
                 let headers = [
                     ("authorization", auth.as_str()),
                     ("content-type", "application/json"),
                 ];
-                let status = request("PUT", &url, &headers, &body).map(|r| r.status);
-                done.fetch_add(1, Ordering::SeqCst);
+                let status = if i < FAST {
+                    request("PUT", &url, &headers, &body)
+                } else {
+                    request_streamed("PUT", &url, &headers, body.len(), |stream| {
+                        let (first, rest) = body.split_at(body.len() / 2);
+                        stream.write_all(first)?;
+                        stream.flush()?;
+                        mid_upload.fetch_add(1, Ordering::SeqCst);
+                        let paused = Instant::now();
+                        while !killed.load(Ordering::SeqCst)
+                            && paused.elapsed() < Duration::from_secs(20)
+                        {
+                            thread::sleep(Duration::from_millis(5));
+                        }
+                        stream.write_all(rest)
+                    })
+                }
+                .map(|r| r.status);
+                if status.is_ok() {
+                    answered.fetch_add(1, Ordering::SeqCst);
+                }
                 status
             })
         })
         .collect();
     barrier.wait();
-    // Kill once some publishes are answered and the others are still in flight.
-    let waited = std::time::Instant::now();
-    while done.load(Ordering::SeqCst) < 10 && waited.elapsed() < Duration::from_secs(30) {
+    // Kill once some publishes are answered, every slow one is mid-upload, and the other fast
+    // ones are still being stored and recorded.
+    let waited = Instant::now();
+    while (answered.load(Ordering::SeqCst) < KILL_AFTER
+        || mid_upload.load(Ordering::SeqCst) < SLOW as usize)
+        && waited.elapsed() < Duration::from_secs(15)
+    {
         thread::sleep(Duration::from_millis(1));
     }
     server.kill();
+    let answered_at_kill = answered.load(Ordering::SeqCst);
+    let mid_upload_at_kill = mid_upload.load(Ordering::SeqCst);
+    killed.store(true, Ordering::SeqCst);
     let results: Vec<_> = handles
         .into_iter()
         .map(|h| h.join().expect("publisher thread"))
@@ -66,14 +105,33 @@ fn sigkill_during_publishes_loses_nothing_and_corrupts_nothing() {
     let acked: Vec<u64> = (0..PUBLISHES)
         .filter(|i| matches!(results[*i as usize], Ok(201)))
         .collect();
+    let unanswered: Vec<u64> = (0..PUBLISHES)
+        .filter(|i| results[*i as usize].is_err())
+        .collect();
     eprintln!(
-        "{} of {PUBLISHES} publishes acknowledged before the kill",
-        acked.len()
+        "at the kill: {answered_at_kill} of {PUBLISHES} publishes answered, \
+         {mid_upload_at_kill} mid-upload; {} acknowledged, {} never answered ({} of them sent whole)",
+        acked.len(),
+        unanswered.len(),
+        unanswered.iter().filter(|i| **i < FAST).count()
     );
     assert!(
-        acked.len() >= 10,
-        "the kill came before any publish was answered"
+        acked.len() >= KILL_AFTER,
+        "the kill came before {KILL_AFTER} publishes were acknowledged: {results:?}"
     );
+    assert!(
+        answered_at_kill < PUBLISHES as usize && mid_upload_at_kill == SLOW as usize,
+        "no publish was in flight when the kill landed ({answered_at_kill} answered, \
+         {mid_upload_at_kill} mid-upload)"
+    );
+    for i in FAST..PUBLISHES {
+        assert!(
+            results[i as usize].is_err(),
+            "publish {} was mid-upload at the kill, yet answered: {:?}",
+            version(i),
+            results[i as usize]
+        );
+    }
 
     server.restart();
     let url = format!("{}/acme/npm/{}", server.url(), npm_escape(PKG));
@@ -83,6 +141,13 @@ fn sigkill_during_publishes_loses_nothing_and_corrupts_nothing() {
             listed.contains(&version(*i)),
             "acknowledged publish {} was lost; listed: {listed:?}",
             version(*i)
+        );
+    }
+    for i in FAST..PUBLISHES {
+        assert!(
+            !listed.contains(&version(i)),
+            "{} is listed though only half of it was ever sent",
+            version(i)
         );
     }
     let check_downloads = |base: &str| {
@@ -124,9 +189,15 @@ fn sigkill_during_publishes_loses_nothing_and_corrupts_nothing() {
     .expect("PUT after restart");
     assert_eq!(fresh.status, 201, "{}", fresh.text());
 
-    // gc keeps every referenced blob and removes orphans (a crash can leave some; on the
-    // filesystem store we add one by hand to be sure); listed releases still download after.
-    let orphan = plant_orphan(server.data_dir());
+    // gc keeps every referenced blob and removes orphans (a crash can leave some; we add one to
+    // the store in use to be sure); listed releases still download after.
+    let orphan = server.store_blob(b"an orphan blob no release references");
+    let before = server.stored_blobs();
+    assert!(
+        before.contains(&orphan),
+        "the planted orphan is not in the store {}: {before:?}",
+        server.store_spec()
+    );
     let out = server.cli_json(&["gc", "--grace", "0s"]);
     eprintln!("gc: {out}");
     let kept = out["kept"].as_u64().expect("gc reports kept");
@@ -135,14 +206,19 @@ fn sigkill_during_publishes_loses_nothing_and_corrupts_nothing() {
         listed.len() + 1,
         "gc must keep exactly the referenced blobs"
     );
-    if let Some(path) = orphan {
-        assert!(out["removed"].as_u64() >= Some(1), "{out}");
-        assert!(
-            !path.exists(),
-            "the orphan {} is still there",
-            path.display()
-        );
-    }
+    assert!(out["removed"].as_u64() >= Some(1), "{out}");
+    let after = server.stored_blobs();
+    assert!(
+        !after.contains(&orphan),
+        "gc left the orphan {orphan} in the store {}: {out}",
+        server.store_spec()
+    );
+    assert_eq!(
+        after.len(),
+        listed.len() + 1,
+        "after gc the store {} holds exactly the referenced blobs: {after:?}",
+        server.store_spec()
+    );
     check_downloads(server.url());
     let again = server.cli_json(&["gc", "--grace", "0s"]);
     assert_eq!(again["removed"], 0, "a second gc finds nothing: {again}");
@@ -161,18 +237,4 @@ fn listed_versions(url: &str, auth: &str) -> Vec<String> {
         .unwrap_or_default();
     v.sort();
     v
-}
-
-/// Writes a blob no release references into a filesystem store; `None` on other stores.
-fn plant_orphan(data: &std::path::Path) -> Option<std::path::PathBuf> {
-    if std::env::var("TOLLGATE_E2E_BACKEND").is_ok_and(|b| b.contains("s3")) {
-        return None;
-    }
-    let bytes = b"an orphan blob";
-    let sha = format!("{:x}", Sha256::digest(bytes));
-    let dir = data.join("blobs/sha256").join(&sha[..2]).join(&sha[2..4]);
-    std::fs::create_dir_all(&dir).expect("blob dir");
-    let path = dir.join(&sha);
-    std::fs::write(&path, bytes).expect("write orphan");
-    Some(path)
 }

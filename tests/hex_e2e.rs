@@ -296,6 +296,23 @@ const PRO_1: Pkg<'static> = Pkg {
     deps: &[("acme_util", "~> 1.0")],
 };
 
+/// rebar3 failed to resolve `acme_pro` because the repository refused it with `status` and
+/// `reason` (rebar3 prints both in its `DEBUG=1` trace of the failed `get_package`).
+fn refused_by_repo(run: &Run, status: u16, reason: &str) {
+    let out = run.output();
+    assert!(!run.success, "rebar3 resolved a refused package:\n{out}");
+    assert!(
+        out.contains("Package not found in any repo: acme_pro"),
+        "rebar3 failed, but not on acme_pro:\n{out}"
+    );
+    assert!(
+        out.contains("Hex get_package request failed")
+            && out.contains(&format!("{{{status},"))
+            && out.contains(reason),
+        "rebar3 was not refused with {status} {reason:?}:\n{out}"
+    );
+}
+
 /// Request lines of the server log for `path` with `status`.
 fn logged(server: &Server, path: &str, status: u16) -> usize {
     server
@@ -363,11 +380,8 @@ fn rebar3_follows_the_access_rule() {
 
     let app = Consumer::new(&server, &unentitled.secret, &[("acme_pro", "~> 1.0")]);
     let run = app.rebar3(&["get-deps"]);
-    assert!(
-        !run.success,
-        "an unentitled org resolved:\n{}",
-        run.output()
-    );
+    // The package is hidden from an org outside its licenses: a 404, not an error.
+    refused_by_repo(&run, 404, "package acme_pro not found");
 
     let app = Consumer::new(&server, &seat.secret, &[("acme_pro", "~> 1.0")]);
     app.ok(&["get-deps"]);
@@ -376,7 +390,11 @@ fn rebar3_follows_the_access_rule() {
     ]);
     let app = Consumer::new(&server, &seat.secret, &[("acme_pro", "~> 1.0")]);
     let run = app.rebar3(&["get-deps"]);
-    assert!(!run.success, "a revoked seat resolved:\n{}", run.output());
+    refused_by_repo(
+        &run,
+        401,
+        "the seat of alice@legacy.example was revoked by the org's admin",
+    );
 
     server.grant_end(SELLER, "legacy", PRODUCT);
     publish_ok(
@@ -431,9 +449,21 @@ fn publish_api_speaks_erlang_terms() {
     );
 
     publish_ok(&server, &publisher.secret, &UTIL_1);
-    // A buyer's token cannot publish.
+    let stored_util = server.stored_blobs();
+    assert_eq!(
+        stored_util.len(),
+        1,
+        "acme_util 1.0.0 is not in the store {}",
+        server.store_spec()
+    );
+    // A buyer's token cannot publish, and nothing it sent is kept.
     let refused = publish(&server, &buyer.secret, &PRO_1);
     assert!(refused.stdout.contains("{ok,{403,"), "{}", refused.output());
+    assert_eq!(
+        server.stored_blobs(),
+        stored_util,
+        "the refused publish left a blob"
+    );
     // The same version again is refused, in a 422 the client prints.
     let again = publish(&server, &publisher.secret, &UTIL_1);
     assert!(
@@ -465,27 +495,50 @@ fn publish_api_speaks_erlang_terms() {
         let (body, code) = text.rsplit_once('\n').unwrap_or(("", ""));
         (code.to_owned(), body.to_owned())
     };
+    let stored_before = server.stored_blobs();
     let (code, body) = post(&tar, "acme_pro");
     assert_eq!(code, "201", "{body}");
+    // The accepted tarball is in the store in use, by its sha256 (the lister sees the store).
+    let accepted = sha256_hex(&std::fs::read(&tar).expect("read tar"));
+    let blobs_before = server.stored_blobs();
+    assert!(
+        blobs_before.contains(&accepted) && blobs_before.len() == stored_before.len() + 1,
+        "the accepted acme_pro 1.0.0 ({accepted}) is not in the store {}: {stored_before:?} -> \
+         {blobs_before:?}",
+        server.store_spec()
+    );
 
-    // Bad tarballs: a flipped byte (checksum), a wrong name in the URL, not a tar at all.
-    let mut bytes = std::fs::read(&tar).expect("read tar");
-    let at = bytes.len() - 700;
-    bytes[at] ^= 0xff;
+    // Bad tarballs: a flipped byte in a tar header, one in the contents (a well-formed tar whose
+    // CHECKSUM no longer matches, refused only once the whole package is read), a wrong name in
+    // the URL, not a tar at all.
+    let bytes = std::fs::read(&tar).expect("read tar");
+    let mut header_flip = bytes.clone();
+    let at = header_flip.len() - 700;
+    header_flip[at] ^= 0xff;
     let bad = dir.path().join("bad.tar");
-    std::fs::write(&bad, &bytes).expect("write");
+    std::fs::write(&bad, &header_flip).expect("write");
+    let mut contents_flip = bytes.clone();
+    let at = contents_offset(&bytes) + 20;
+    contents_flip[at] ^= 0xff;
+    let bad_contents = dir.path().join("bad-contents.tar");
+    std::fs::write(&bad_contents, &contents_flip).expect("write");
     let junk = dir.path().join("junk.tar");
     std::fs::write(&junk, b"not a tarball").expect("write");
-    let blobs_before = count_files(&server.data_dir().join("blobs"));
     for (file, name) in [
         (&bad, "acme_pro"),
+        (&bad_contents, "acme_pro"),
         (&tar, "acme_other"),
         (&junk, "acme_pro"),
     ] {
         let (code, body) = post(file, name);
         assert_eq!(code, "422", "{} as {name}: {body}", file.display());
     }
-    assert_eq!(count_files(&server.data_dir().join("blobs")), blobs_before);
+    assert_eq!(
+        server.stored_blobs(),
+        blobs_before,
+        "a refused publish left something in the store {}",
+        server.store_spec()
+    );
 
     // Retire 1.0.0 of acme_util: still resolvable, marked retired in the signed registry.
     let retire = erl(&format!(
@@ -871,15 +924,19 @@ fn mix_project(dir: &Path, app: &str, version: &str, deps: &str, extra: &str) {
     );
 }
 
-fn count_files(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| {
-            let path = e.path();
-            if path.is_dir() { count_files(&path) } else { 1 }
-        })
-        .sum()
+/// Where the data of `contents.tar.gz` starts in a Hex package tarball.
+fn contents_offset(tarball: &[u8]) -> usize {
+    let mut outer = tar::Archive::new(tarball);
+    for entry in outer.entries().expect("an outer tar") {
+        let entry = entry.expect("an entry");
+        if entry.path().expect("a path").to_str() == Some("contents.tar.gz") {
+            return entry.raw_file_position() as usize;
+        }
+    }
+    panic!("no contents.tar.gz in the package tarball");
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    format!("{:x}", Sha256::digest(bytes))
 }

@@ -86,22 +86,57 @@ fn publishes_and_revocations_reach_the_other_replica_within_a_second() {
     // Both replicas have the seat token cached as valid; revoke it through the CLI.
     assert_eq!(packument(&a, &seat.secret).status, 200);
     assert_eq!(packument(&b, &seat.secret).status, 200);
-    a.cli(&[
-        "seat",
-        "revoke",
-        "--seller",
-        "acme",
-        "--org",
-        "buyer",
-        "dev@buyer.example",
-    ]);
-    for (name, server) in [("A", &a), ("B", &b)] {
-        let refused = within_limit("the revoke", || {
-            let r = packument(server, &seat.secret);
-            r.status == 401 && r.text().contains("revoked")
+    // One clock, started as the revoke is issued, for both replicas: each must refuse within
+    // `LIMIT` of it. They are watched while the CLI runs; once it has returned, the very next
+    // request is refused on both (the CLI waits for the servers to apply its change).
+    let refused = |server: &Server| {
+        let r = packument(server, &seat.secret);
+        r.status == 401 && r.text().contains("revoked")
+    };
+    let revoked = Instant::now();
+    let mut refused_after: [Option<Duration>; 2] = [None, None];
+    let cli_done = std::thread::scope(|scope| {
+        let cli = scope.spawn(|| {
+            a.cli(&[
+                "seat",
+                "revoke",
+                "--seller",
+                "acme",
+                "--org",
+                "buyer",
+                "dev@buyer.example",
+            ]);
+            revoked.elapsed()
         });
-        eprintln!("revoke refused by {name} after {refused:?}");
+        while refused_after.iter().any(Option::is_none) && revoked.elapsed() < LIMIT * 10 {
+            for (i, server) in [&a, &b].into_iter().enumerate() {
+                if refused_after[i].is_none() && refused(server) {
+                    refused_after[i] = Some(revoked.elapsed());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        cli.join().expect("the revoke CLI")
+    });
+    eprintln!(
+        "revoke: refused by A after {:?}, by B after {:?}; the CLI returned after {cli_done:?}",
+        refused_after[0], refused_after[1]
+    );
+    for (name, after) in ["A", "B"].into_iter().zip(refused_after) {
+        assert!(
+            after.is_some_and(|t| t < LIMIT),
+            "replica {name} refused the revoked seat only after {after:?} (None = never), \
+             not within {LIMIT:?} of the revoke"
+        );
     }
+    assert!(
+        refused(&a) && refused(&b),
+        "a replica served the seat again after the revoke CLI returned"
+    );
+    assert!(
+        cli_done < LIMIT,
+        "`tollgate seat revoke` took {cli_done:?}: the revoke is not done within {LIMIT:?}"
+    );
 
     // Ending the grant through the CLI: both replicas refuse with the reason.
     let org = a.org_token("acme", "buyer");

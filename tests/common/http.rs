@@ -38,21 +38,34 @@ pub fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> std::io::Result<Response> {
+    request_streamed(method, url, headers, body.len(), |stream| {
+        stream.write_all(body)
+    })
+}
+
+/// Like [`request`], with a body of `len` bytes that `send_body` writes to the connection at its
+/// own pace (in parts, with pauses …); an error it returns is the request's error.
+pub fn request_streamed(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    len: usize,
+    send_body: impl FnOnce(&mut TcpStream) -> std::io::Result<()>,
+) -> std::io::Result<Response> {
     let rest = url.strip_prefix("http://").unwrap_or(url);
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let path = if path.is_empty() { "/" } else { path };
     let mut stream = TcpStream::connect(authority)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nContent-Length: {len}\r\n"
     );
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
+    send_body(&mut stream)?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     parse(&raw)
