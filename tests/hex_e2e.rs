@@ -682,9 +682,10 @@ fn repository_answers_in_the_clients_terms() {
 fn mix_deps_get_and_publish_when_hex_is_installed() {
     let started = std::time::Instant::now();
     if !mix_has_hex() {
-        eprintln!(
-            "skipped: `mix archive` lists no Hex client (it is in no registry reachable here); \
-             rebar3 and hex_core cover the protocol above"
+        tollgate_testkit::skipped(
+            "mix's Hex client",
+            "`mix archive` lists no Hex client (it is in no registry reachable here); \
+             rebar3 and hex_core cover the protocol above (README: which Hex paths each client proves)",
         );
         return;
     }
