@@ -14,17 +14,35 @@ use crate::{PRODUCT, SELLER, UI_PRO, main_page, publish_to_docs, settle_live, si
 /// How long after its cause a live update may take to show.
 const LIVE_LIMIT: Duration = Duration::from_secs(10);
 
-/// Polls the open page until `region` shows `needle`, checking that the page never reloaded
-/// (the `window.__noReload` marker set before is still there). Returns when it was seen.
-fn wait_live(browser: &Browser, region: &str, needle: &str, limit: Duration) -> Instant {
+/// What a live region must come to read.
+#[derive(Clone, Copy)]
+enum Shows<'a> {
+    /// Its text includes this (a row among others).
+    Includes(&'a str),
+    /// Its text, trimmed, is exactly this (a figure).
+    Exactly(&'a str),
+}
+
+/// Polls the open page until `region` shows what it must, checking that the page never
+/// reloaded (the `window.__noReload` marker set before is still there). Returns when it was
+/// seen.
+fn wait_live(browser: &Browser, region: &str, shows: Shows, limit: Duration) -> Instant {
+    let (test, what) = match shows {
+        Shows::Includes(needle) => (
+            format!("e.innerText.includes({})", Value::from(needle)),
+            format!("{needle:?} to appear in {region} without a reload"),
+        ),
+        Shows::Exactly(text) => (
+            format!("e.innerText.trim() === {}", Value::from(text)),
+            format!("{region} to read exactly {text:?} without a reload"),
+        ),
+    };
     let script = format!(
         "if (window.__noReload !== 1) return 'reloaded'; \
          var e = document.querySelector({region}); \
-         return e && e.innerText.includes({needle}) ? 'seen' : null;",
+         return e && {test} ? 'seen' : null;",
         region = Value::from(region),
-        needle = Value::from(needle),
     );
-    let what = format!("{needle:?} to appear in {region} without a reload");
     let (v, _) = browser.wait_for(&what, limit, &script);
     let seen = Instant::now();
     assert_eq!(
@@ -77,7 +95,7 @@ fn seller_signs_in_by_mail_and_sees_a_release_and_a_download_appear_live() {
     let seen = wait_live(
         &browser,
         "#releases",
-        "1.4.2",
+        Shows::Includes("1.4.2"),
         LIVE_LIMIT + Duration::from_secs(60),
     );
     let (run, published, seller_npm) = publishing.join().expect("npm publish thread");
@@ -105,10 +123,33 @@ fn seller_signs_in_by_mail_and_sees_a_release_and_a_download_appear_live() {
     let run = buyer_npm.install_fresh("app", &format!("{UI_PRO}@^1"));
     assert!(run.success, "npm install failed:\n{}", run.output());
     let installed = Instant::now();
-    let seen = wait_live(&browser, "#downloads-30d", "1", LIVE_LIMIT);
+    let seen = wait_live(&browser, "#downloads-30d", Shows::Exactly("1"), LIVE_LIMIT);
     eprintln!(
         "LIVE: download shown {} ms after `npm install` returned",
         ms(installed, seen)
+    );
+    // One install is one download, recorded once: the figure read "1" at some moment, and the
+    // database holds exactly that event (a second record of it would show as "2" later).
+    let downloads = server.downloads(SELLER);
+    let [download] = &downloads[..] else {
+        panic!(
+            "one `npm install` recorded {} downloads, wanted exactly 1: {downloads:#?}",
+            downloads.len()
+        );
+    };
+    assert!(
+        download["package"] == UI_PRO
+            && download["version"] == "1.4.2"
+            && download["token_id"] == buyer.id.as_str()
+            && !download["org_id"].is_null(),
+        "the download is not {UI_PRO}@1.4.2 by globex's token {}: {download}",
+        buyer.id
+    );
+    let figure = browser.text("#downloads-30d").unwrap_or_default();
+    assert_eq!(
+        figure.trim(),
+        "1",
+        "the overview's 30-day downloads after one install"
     );
 
     let overview = browser.screenshot(&crate::screenshot_dir(), "seller-overview");
@@ -126,7 +167,7 @@ fn seller_signs_in_by_mail_and_sees_a_release_and_a_download_appear_live() {
     browser.js("window.__noReload = 1; return true;");
     seller_npm.publish(UI_PRO, "1.5.0");
     let published = Instant::now();
-    let seen = wait_live(&browser, "#packages", "1.5.0", LIVE_LIMIT);
+    let seen = wait_live(&browser, "#packages", Shows::Includes("1.5.0"), LIVE_LIMIT);
     eprintln!(
         "LIVE: release 1.5.0 shown on the packages page {} ms after `npm publish` returned",
         ms(published, seen)
@@ -147,5 +188,30 @@ fn seller_signs_in_by_mail_and_sees_a_release_and_a_download_appear_live() {
             &format!("/{SELLER}/dashboard/{page}"),
             name,
         );
+        if page == "downloads" {
+            // The audit lists that one download, once.
+            let rows = browser.js(
+                "return Array.from(document.querySelectorAll('#audit tbody tr')) \
+                   .map(function (r) { return r.innerText; });",
+            );
+            let rows: Vec<&str> = rows
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let [row] = &rows[..] else {
+                panic!(
+                    "the downloads page lists {} rows after one install, wanted 1: {rows:#?}",
+                    rows.len()
+                );
+            };
+            assert!(
+                row.contains(UI_PRO)
+                    && row.contains("1.4.2")
+                    && row.contains("globex")
+                    && row.contains(&buyer.id),
+                "the download's row is not {UI_PRO} 1.4.2 by globex's token {}: {row:?}",
+                buyer.id
+            );
+        }
     }
 }

@@ -25,8 +25,13 @@ use tollgate_registry::token;
 use tollgate_web::{SESSION_COOKIE, Web, WebConfig, csrf, links};
 use tower::ServiceExt;
 
+use crate::fake_stripe::FakeStripe;
+
 /// The public URL the app believes it has (links are issued under it).
 pub const PUBLIC_URL: &str = "http://tollgate.test";
+
+/// Where "Connect with Stripe" sends a seller, with [`TestAppBuilder::with_fake_stripe`].
+pub const CONNECT_BASE: &str = "https://connect.stripe.test";
 
 /// A seller's sign-in address in every test: `boss@{slug}.test`.
 pub fn seller_email(slug: &str) -> String {
@@ -40,6 +45,7 @@ pub struct TestAppBuilder {
     orgs: Vec<(String, String)>,
     seats: Vec<(String, String, bool)>,
     packages: Vec<(String, String)>,
+    fake_stripe: bool,
 }
 
 /// The running app: the router, its registry, and where its mail goes.
@@ -48,6 +54,8 @@ pub struct TestApp {
     pub registry: Registry,
     pub router: Router,
     pub public_url: String,
+    /// The Stripe API the app talks to, if built [`with_fake_stripe`](TestAppBuilder::with_fake_stripe).
+    pub stripe: Option<FakeStripe>,
 }
 
 impl TestApp {
@@ -59,6 +67,7 @@ impl TestApp {
             orgs: Vec::new(),
             seats: Vec::new(),
             packages: Vec::new(),
+            fake_stripe: false,
         }
     }
 }
@@ -96,6 +105,14 @@ impl TestAppBuilder {
         self
     }
 
+    /// Billing talks to a [`FakeStripe`] (Billing Portal sessions), and the server offers
+    /// Stripe Connect (a platform key, a client id, authorize URLs under
+    /// [`CONNECT_BASE`]). Sellers still have no Stripe connection unless a test stores one.
+    pub fn with_fake_stripe(mut self) -> Self {
+        self.fake_stripe = true;
+        self
+    }
+
     pub async fn build(self) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_path = dir.path().join("tollgate.db");
@@ -108,6 +125,11 @@ impl TestAppBuilder {
         let registry = Registry::open(db, store, Options { presign: None })
             .await
             .expect("open the registry");
+        let stripe = if self.fake_stripe {
+            Some(FakeStripe::start().await)
+        } else {
+            None
+        };
         let secrets = Arc::new(SecretBox::new(&[7u8; 32]));
         let mailer = Mailer::from_config(None, "Tollgate <t@example.test>", dir.path())
             .expect("file mailer");
@@ -117,11 +139,11 @@ impl TestAppBuilder {
             mailer,
             BillingConfig {
                 public_url: self.public_url.clone(),
-                api_base: None,
-                platform_key: None,
+                api_base: stripe.as_ref().map(|s| s.url.clone()),
+                platform_key: stripe.as_ref().map(|_| "sk_test_platform".to_owned()),
                 connect_webhook_secret: None,
-                connect_base: None,
-                connect_client_id: None,
+                connect_base: stripe.as_ref().map(|_| CONNECT_BASE.to_owned()),
+                connect_client_id: stripe.as_ref().map(|_| "ca_test_platform".to_owned()),
             },
         );
         let db = registry.db();
@@ -211,6 +233,7 @@ impl TestAppBuilder {
             registry,
             router: tollgate_web::router(web),
             public_url: self.public_url,
+            stripe,
         }
     }
 }

@@ -7,6 +7,8 @@ mod audit;
 mod auth_matrix;
 mod csrf;
 mod customers;
+mod db_state;
+mod fake_stripe;
 mod flows;
 mod objects;
 mod routes;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use axum::http::Method;
-use tollgate_registry::db::LinkPurpose;
+use tollgate_registry::db::{LinkPurpose, StripeConnection};
 use tollgate_registry::domain::{Org, Seller};
 use tollgate_web::links;
 
@@ -132,10 +132,16 @@ pub fn table() -> Vec<Route> {
     ]
 }
 
+/// `acme`'s connected Stripe account in the scenario.
+pub const ACME_STRIPE_ACCOUNT: &str = "acct_1AcmeTestAccount";
+/// The Stripe customer `globex` pays `acme` as.
+pub const GLOBEX_CUSTOMER: &str = "cus_GlobexTest";
+
 /// The data of the matrix: two sellers, each with orgs, seats, a package, tokens and an invite.
 ///
 /// - `acme` sells `acme-secret-widget` to `globex` (admin `admin@globex.test`, plain members
 ///   `dev@globex.test` and `ops@globex.test`) and `hooli` (admin `admin@hooli.test`).
+///   `acme` bills through Stripe Connect (the app's fake Stripe); `globex` is its paying customer.
 /// - `umbrella` sells `umbrella-hidden-lib` to `initech` (admin `admin@initech.test`).
 pub async fn scenario() -> Scenario {
     let app = TestApp::new()
@@ -151,10 +157,25 @@ pub async fn scenario() -> Scenario {
         .with_seat("initech", "admin@initech.test", true)
         .with_package("acme", "acme-secret-widget")
         .with_package("umbrella", "umbrella-hidden-lib")
+        .with_fake_stripe()
         .build()
         .await;
     let acme = app.seller("acme").await;
     let globex = app.org("acme", "globex").await;
+    // `acme` bills through Stripe Connect and `globex` pays it, so that the billing portal opens.
+    app.db()
+        .set_stripe_connection(
+            acme.id,
+            &StripeConnection {
+                secret_key: None,
+                account_id: Some(ACME_STRIPE_ACCOUNT.into()),
+                webhook_secret: None,
+            },
+        )
+        .await
+        .expect("connect acme to Stripe");
+    app.set_org_customer("acme", "globex", GLOBEX_CUSTOMER)
+        .await;
     let ops = app.seat("acme", "globex", "ops@globex.test").await;
     let dev = app.seat("acme", "globex", "dev@globex.test").await;
     let dev_token = app.seat_token("acme", "globex", &dev).await;
