@@ -10,8 +10,8 @@
 //!
 //! Screenshots go to `target/web-screenshots/` (or `$CARGO_TARGET_DIR/web-screenshots/`); the
 //! two the README shows are copied to `docs/screenshots/` when missing there, or always with
-//! `TOLLGATE_UPDATE_SCREENSHOTS=1`. Without chromedriver the tests are skipped, unless `CI` or
-//! `TOLLGATE_REQUIRE_BROWSER` is set, where they fail.
+//! `TOLLGATE_UPDATE_SCREENSHOTS=1`. Without chromedriver the tests are skipped, unless `CI` is
+//! set, where they fail (`tollgate-testkit`).
 
 #[path = "../common/mod.rs"]
 mod common;
