@@ -199,20 +199,40 @@ mod tests {
         }
     }
 
+    /// One grant's window around `NOW`; the `*Now` and `*Ms` windows put a boundary of the
+    /// rule's comparisons exactly at `NOW` or one millisecond from it.
     #[derive(Clone, Copy, Debug)]
     enum Window {
         None,
         Live,
+        /// Starts exactly now: live from its first instant.
+        StartsNow,
+        /// Ends exactly now: no longer live at its end instant.
+        EndsNow,
+        /// Ends one millisecond from now: still live.
+        EndsNextMs,
         Ended,
         Future,
+        /// Starts one millisecond from now: not live yet.
+        StartsNextMs,
     }
 
-    fn grants(window: Window, rule: VersionRule) -> Vec<Grant> {
-        let (starts, ends) = match window {
-            Window::None => return vec![],
+    fn window(window: Window) -> Option<(i64, Option<i64>)> {
+        Some(match window {
+            Window::None => return None,
             Window::Live => (NOW.0 - 10 * DAY, Some(NOW.0 + 10 * DAY)),
+            Window::StartsNow => (NOW.0, Some(NOW.0 + 10 * DAY)),
+            Window::EndsNow => (NOW.0 - 10 * DAY, Some(NOW.0)),
+            Window::EndsNextMs => (NOW.0 - 10 * DAY, Some(NOW.0 + 1)),
             Window::Ended => (NOW.0 - 10 * DAY, Some(NOW.0 - DAY)),
             Window::Future => (NOW.0 + DAY, None),
+            Window::StartsNextMs => (NOW.0 + 1, None),
+        })
+    }
+
+    fn grants(w: Window, rule: VersionRule) -> Vec<Grant> {
+        let Some((starts, ends)) = window(w) else {
+            return vec![];
         };
         vec![Grant {
             product: "Acme Pro".into(),
@@ -224,46 +244,162 @@ mod tests {
         }]
     }
 
-    /// (kind, revoked, seat active, window, rule, published before the end?) → may download?
+    // When a release was published, relative to the end of the grant's window (to `NOW` for a
+    // window without an end): perpetual fallback keeps releases published strictly before it.
+    /// Days before the end.
+    const OLD: i64 = -4 * DAY;
+    /// The last millisecond before the end.
+    const LAST_MS: i64 = -1;
+    /// Exactly at the end instant.
+    const AT_END: i64 = 0;
+    /// Half a day after the end.
+    const NEW: i64 = DAY / 2;
+
+    fn published(w: Window, offset: i64) -> Timestamp {
+        let end = window(w).and_then(|(_, end)| end).unwrap_or(NOW.0);
+        Timestamp(end + offset)
+    }
+
+    /// (kind, revoked, seat active, window, rule, published relative to the end) → may download?
     #[test]
     fn rule_table() {
         use TokenKind::*;
         use VersionRule::*;
         use Window::*;
-        let before_end = Timestamp(NOW.0 - 5 * DAY);
-        let after_end = Timestamp(NOW.0 - DAY / 2);
         #[rustfmt::skip]
         let table = [
-            // kind, revoked, seat_active, window, rule, old release?, expected
-            (Org,  false, true,  Live,   WhileActive,       true,  true),
-            (Org,  false, true,  Live,   WhileActive,       false, true),
-            (Org,  true,  true,  Live,   WhileActive,       true,  false),
-            (Org,  false, true,  None,   WhileActive,       true,  false),
-            (Org,  false, true,  Ended,  WhileActive,       true,  false),
-            (Org,  false, true,  Ended,  PerpetualFallback, true,  true),
-            (Org,  false, true,  Ended,  PerpetualFallback, false, false),
-            (Org,  false, true,  Future, WhileActive,       true,  false),
-            (Org,  false, true,  Future, PerpetualFallback, true,  false),
-            (Seat, false, true,  Live,   WhileActive,       true,  true),
-            (Seat, false, false, Live,   WhileActive,       true,  false),
-            (Seat, true,  true,  Live,   WhileActive,       true,  false),
-            (Seat, false, true,  Ended,  PerpetualFallback, true,  true),
-            (Seat, false, true,  Ended,  PerpetualFallback, false, false),
-            (Seat, false, false, Ended,  PerpetualFallback, true,  false),
-            (Seat, false, true,  None,   PerpetualFallback, true,  false),
-            (Publish, false, true, None, WhileActive,       true,  true),
-            (Publish, true,  true, None, WhileActive,       true,  false),
+            // kind, revoked, seat_active, window, rule, published, expected
+            (Org,  false, true,  Live,   WhileActive,       OLD,     true),
+            (Org,  false, true,  Live,   WhileActive,       NEW,     true),
+            (Org,  true,  true,  Live,   WhileActive,       OLD,     false),
+            (Org,  false, true,  None,   WhileActive,       OLD,     false),
+            (Org,  false, true,  Ended,  WhileActive,       OLD,     false),
+            (Org,  false, true,  Ended,  PerpetualFallback, OLD,     true),
+            (Org,  false, true,  Ended,  PerpetualFallback, LAST_MS, true),
+            (Org,  false, true,  Ended,  PerpetualFallback, AT_END,  false),
+            (Org,  false, true,  Ended,  PerpetualFallback, NEW,     false),
+            (Org,  false, true,  Future, WhileActive,       OLD,     false),
+            (Org,  false, true,  Future, PerpetualFallback, OLD,     false),
+            // The window's own boundary instants, against `NOW`.
+            (Org,  false, true,  StartsNow,    WhileActive,       NEW,     true),
+            (Org,  false, true,  StartsNextMs, WhileActive,       OLD,     false),
+            (Org,  false, true,  StartsNextMs, PerpetualFallback, OLD,     false),
+            (Org,  false, true,  EndsNextMs,   WhileActive,       AT_END,  true),
+            (Org,  false, true,  EndsNextMs,   WhileActive,       NEW,     true),
+            (Org,  false, true,  EndsNow,      WhileActive,       OLD,     false),
+            (Org,  false, true,  EndsNow,      PerpetualFallback, OLD,     true),
+            (Org,  false, true,  EndsNow,      PerpetualFallback, LAST_MS, true),
+            (Org,  false, true,  EndsNow,      PerpetualFallback, AT_END,  false),
+            (Org,  false, true,  EndsNow,      PerpetualFallback, NEW,     false),
+            (Seat, false, true,  Live,   WhileActive,       OLD,     true),
+            (Seat, false, false, Live,   WhileActive,       OLD,     false),
+            (Seat, true,  true,  Live,   WhileActive,       OLD,     false),
+            (Seat, false, true,  Ended,  PerpetualFallback, OLD,     true),
+            (Seat, false, true,  Ended,  PerpetualFallback, AT_END,  false),
+            (Seat, false, true,  Ended,  PerpetualFallback, NEW,     false),
+            (Seat, false, false, Ended,  PerpetualFallback, OLD,     false),
+            (Seat, false, true,  None,   PerpetualFallback, OLD,     false),
+            (Publish, false, true, None, WhileActive,       OLD,     true),
+            (Publish, true,  true, None, WhileActive,       OLD,     false),
         ];
-        for (kind, revoked, seat_active, window, rule, old, expected) in table {
+        for (kind, revoked, seat_active, window, rule, offset, expected) in table {
             let t = token(kind, revoked, seat_active);
             let access = evaluate(&t, (Ecosystem::Npm, "@acme/ui"), &grants(window, rule), NOW);
-            let published = if old { before_end } else { after_end };
             assert_eq!(
-                access.allows(published),
+                access.allows(published(window, offset)),
                 expected,
-                "{kind:?} revoked={revoked} seat_active={seat_active} {window:?} {rule:?} old={old}: {access:?}"
+                "{kind:?} revoked={revoked} seat_active={seat_active} {window:?} {rule:?} \
+                 published {offset:+} ms from the end: {access:?}"
             );
         }
+    }
+
+    /// The cutoff itself: a release published exactly at it is not kept, one a millisecond
+    /// earlier is.
+    #[test]
+    fn published_before_is_strict() {
+        let cutoff = Timestamp(NOW.0 - DAY);
+        let v = Visibility::PublishedBefore(cutoff);
+        assert!(v.allows(Timestamp(cutoff.0 - 1)));
+        assert!(!v.allows(cutoff));
+        assert!(!v.allows(Timestamp(cutoff.0 + 1)));
+        assert!(Visibility::All.allows(Timestamp(i64::MAX)));
+    }
+
+    /// A grant's warning (a failed payment's grace period) is shown while it is live, from its
+    /// first instant up to, not including, its end; an ended or future grant's never is.
+    #[test]
+    fn notice_is_the_warning_of_a_live_grant() {
+        let warned = |w: Window| {
+            let mut gs = grants(w, VersionRule::WhileActive);
+            for g in &mut gs {
+                g.warning = Some(format!("payment failed ({w:?})"));
+            }
+            gs
+        };
+        for (w, shown) in [
+            (Window::Live, true),
+            (Window::StartsNow, true),
+            (Window::EndsNextMs, true),
+            (Window::EndsNow, false),
+            (Window::Ended, false),
+            (Window::StartsNextMs, false),
+            (Window::Future, false),
+            (Window::None, false),
+        ] {
+            assert_eq!(
+                notice(&warned(w), NOW),
+                shown.then(|| format!("payment failed ({w:?})")),
+                "{w:?}"
+            );
+        }
+        // A live grant without a warning beside an ended one with a warning: nothing to show.
+        let mut gs = warned(Window::Ended);
+        gs.extend(grants(Window::Live, VersionRule::WhileActive));
+        assert_eq!(notice(&gs, NOW), None);
+    }
+
+    /// The sentence of a lapse names the product, the org and the end date, and says whether
+    /// older versions stay; a grant ending exactly now has ended.
+    #[test]
+    fn lapse_reasons() {
+        let org = token(TokenKind::Org, false, true);
+        let pkg = (Ecosystem::Npm, "@acme/ui");
+        let reason = |gs: &[Grant]| match evaluate(&org, pkg, gs, NOW) {
+            Access::Lapsed { reason, .. } => reason,
+            other => panic!("expected lapsed, got {other:?}"),
+        };
+        let end = Timestamp(NOW.0 - DAY).date();
+        assert_eq!(
+            reason(&grants(Window::Ended, VersionRule::WhileActive)),
+            format!("the Acme Pro license of org buyer ended on {end}; renew it to install again")
+        );
+        assert_eq!(
+            reason(&grants(Window::Ended, VersionRule::PerpetualFallback)),
+            format!(
+                "the Acme Pro license of org buyer ended on {end}; versions published before \
+                 then stay available, newer ones need a renewed license"
+            )
+        );
+        assert_eq!(
+            reason(&grants(Window::EndsNow, VersionRule::WhileActive)),
+            format!(
+                "the Acme Pro license of org buyer ended on {}; renew it to install again",
+                NOW.date()
+            )
+        );
+        assert_eq!(
+            reason(&grants(Window::Future, VersionRule::WhileActive)),
+            format!(
+                "the Acme Pro license of org buyer starts on {}",
+                Timestamp(NOW.0 + DAY).date()
+            )
+        );
+        // Of two ended grants, the later end is the one explained.
+        let mut gs = grants(Window::Ended, VersionRule::WhileActive);
+        gs.extend(grants(Window::EndsNow, VersionRule::WhileActive));
+        gs.reverse();
+        assert!(reason(&gs).contains(&NOW.date()), "{gs:?}");
     }
 
     #[test]

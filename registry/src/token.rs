@@ -87,15 +87,72 @@ mod tests {
     }
 
     #[test]
+    fn the_stored_hash_is_sha256_of_the_secret_part() {
+        // The known answer: sha256("abc").
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let g = generate();
+        let (id, secret) = g
+            .secret
+            .strip_prefix("tg_")
+            .and_then(|rest| rest.split_once('_'))
+            .expect("tg_<id>_<secret>");
+        assert_eq!(id, g.id.0);
+        assert_eq!((id.len(), secret.len()), (16, 64));
+        assert_eq!(g.secret_hash, hash(secret));
+        let debug = format!("{g:?}");
+        assert!(
+            debug.contains("<redacted>") && debug.contains(id),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn a_secret_matches_only_its_own_hash() {
+        let g = generate();
+        let p = parse(&g.secret).expect("our own shape");
+        assert!(p.matches(&g.secret_hash));
+        // One hex digit of the secret changed.
+        let last = g.secret.chars().last().expect("not empty");
+        let other = format!(
+            "{}{}",
+            &g.secret[..g.secret.len() - 1],
+            if last == '0' { '1' } else { '0' }
+        );
+        assert!(!parse(&other).expect("same shape").matches(&g.secret_hash));
+        // The stored hash is compared as stored: not upper-cased, not a prefix, not empty.
+        assert!(!p.matches(&g.secret_hash.to_uppercase()));
+        assert!(!p.matches(&g.secret_hash[..63]));
+        assert!(!p.matches(""));
+    }
+
+    #[test]
     fn rejects_foreign_shapes() {
+        let id = "0123456789abcdef";
+        let secret = "0123456789abcdef".repeat(4);
+        assert!(parse(&format!("tg_{id}_{secret}")).is_some(), "the shape");
         for t in [
-            "",
-            "tg_",
-            "npm_abc",
-            "tg_zz_yy",
-            "tg_0123456789abcdef_short",
+            String::new(),
+            "tg_".into(),
+            "npm_abc".into(),
+            "tg_zz_yy".into(),
+            "tg_0123456789abcdef_short".into(),
+            // One length wrong, every character a hex digit.
+            format!("tg_{}_{secret}", &id[1..]),
+            format!("tg_{id}0_{secret}"),
+            format!("tg_{id}_{}", &secret[1..]),
+            format!("tg_{id}_{secret}0"),
+            // Both lengths right, one character not a hex digit.
+            format!("tg_{}g_{secret}", &id[1..]),
+            format!("tg_{id}_{}g", &secret[1..]),
+            format!("tg_{id}_{}_", &secret[1..]),
+            // Another prefix, or none.
+            format!("tk_{id}_{secret}"),
+            format!("{id}_{secret}"),
         ] {
-            assert!(parse(t).is_none(), "{t}");
+            assert!(parse(&t).is_none(), "{t}");
         }
     }
 }

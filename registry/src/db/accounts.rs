@@ -762,6 +762,15 @@ mod tests {
             .await
             .expect("claim");
         assert_eq!(set.role, "member");
+        assert_eq!(
+            db.seat(SeatId(101))
+                .await
+                .expect("seat")
+                .expect("seat")
+                .role,
+            "member",
+            "the new role is stored, not only answered"
+        );
 
         // Revoking in any case withdraws pending invites to the address: none brings it back.
         db.create_link(&invite(&acme, &globex, "l3", "CY@globex.test"))

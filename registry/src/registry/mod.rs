@@ -4,6 +4,8 @@
 
 mod changes;
 mod gc;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicI64;

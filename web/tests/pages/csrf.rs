@@ -154,3 +154,125 @@ async fn a_refused_form_changes_nothing() {
         "the right token yanks (else this test could not fail)"
     );
 }
+
+/// A session's token is its own: another signed-in session's, even the same seller's, is
+/// refused, and so is an empty one.
+#[tokio::test]
+async fn another_sessions_token_is_refused() {
+    let s = scenario().await;
+    let mut one = s.app.sign_in_seller("acme").await;
+    let mut two = s.app.sign_in_seller("acme").await;
+    let mine = one.csrf("acme").await;
+    let theirs = two.csrf("acme").await;
+    assert_ne!(mine, theirs, "two sessions, one token");
+    for wrong in [theirs.as_str(), ""] {
+        let res = one.post("/acme/logout", &[("csrf", wrong)]).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{wrong:?}: {res:?}");
+        assert_eq!(one.get("/acme/dashboard").await.status, StatusCode::OK);
+    }
+    let res = one.post("/acme/logout", &[("csrf", mine.as_str())]).await;
+    assert!(res.status.is_redirection(), "{res:?}");
+    assert!(
+        one.get("/acme/dashboard").await.is_sign_in_redirect("acme"),
+        "signed out with its own token (else this test could not fail)"
+    );
+}
+
+/// Not signed in: the form's token must be the one its own cookie holds (another visitor's
+/// token, valid as it is, does not pass), and one this installation sealed.
+#[tokio::test]
+async fn an_anonymous_form_needs_the_token_its_cookie_holds() {
+    let s = scenario().await;
+    let mut c = s.app.anonymous();
+    let mine = c.csrf("acme").await;
+    let theirs = s.app.anonymous().csrf("acme").await;
+    assert_ne!(mine, theirs, "two visitors, one token");
+    let sign_in = |csrf: &str| {
+        vec![
+            ("csrf", csrf.to_owned()),
+            ("email", "boss@acme.test".into()),
+        ]
+    };
+    let form = sign_in(&theirs);
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = c.post("/acme/login", &fields).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{res:?}");
+    // A cookie and a field that agree, made up rather than sealed here.
+    let mut forger = s.app.anonymous();
+    forger.csrf_cookie = Some("made-up".into());
+    let form = sign_in("made-up");
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = forger.post("/acme/login", &fields).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{res:?}");
+    assert!(s.app.mail().is_empty(), "a refused form mails nothing");
+
+    let form = sign_in(&mine);
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = c.post("/acme/login", &fields).await;
+    assert_ne!(res.status, StatusCode::FORBIDDEN, "{res:?}");
+    assert_eq!(
+        s.app.mail().len(),
+        1,
+        "its own token passes (else this test could not fail)"
+    );
+}
+
+/// A form is read up to 256 KiB; a bigger body is refused as too large before anything runs.
+#[tokio::test]
+async fn a_form_is_read_up_to_its_size_limit() {
+    let s = scenario().await;
+    let mut seller = s.app.sign_in_seller("acme").await;
+    let csrf = seller.csrf("acme").await;
+    let fits = "x".repeat(250 * 1024);
+    let res = seller
+        .post(
+            "/acme/logout",
+            &[("csrf", csrf.as_str()), ("pad", fits.as_str())],
+        )
+        .await;
+    assert!(res.status.is_redirection(), "250 KiB: {res:?}");
+
+    let mut seller = s.app.sign_in_seller("acme").await;
+    let csrf = seller.csrf("acme").await;
+    let too_big = "x".repeat(256 * 1024);
+    let res = seller
+        .post(
+            "/acme/logout",
+            &[("csrf", csrf.as_str()), ("pad", too_big.as_str())],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{res:?}");
+    assert!(res.body.contains("too large"), "{res:?}");
+    assert_eq!(seller.get("/acme/dashboard").await.status, StatusCode::OK);
+}
+
+/// A signed-in session is checked against its own token only: its pages' forms carry it, it is
+/// given no anonymous cookie, and an anonymous pair (a cookie planted by a sibling site, with its
+/// token in the field), valid as it is, does not pass for it.
+#[tokio::test]
+async fn a_signed_in_session_passes_only_with_its_own_token() {
+    let s = scenario().await;
+    let mut seller = s.app.sign_in_seller("acme").await;
+    let own = seller.csrf("acme").await;
+    assert_eq!(
+        seller.csrf_cookie, None,
+        "an anonymous cookie for a session"
+    );
+    let dashboard = seller.get("/acme/dashboard").await;
+    assert_eq!(
+        dashboard.csrf().as_deref(),
+        Some(own.as_str()),
+        "the page's forms carry the session's token"
+    );
+    let mut visitor = s.app.anonymous();
+    let planted = visitor.csrf("acme").await;
+    seller.csrf_cookie = visitor.csrf_cookie.clone();
+    assert!(seller.csrf_cookie.is_some());
+    let res = seller
+        .post("/acme/logout", &[("csrf", planted.as_str())])
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{res:?}");
+    assert_eq!(seller.get("/acme/dashboard").await.status, StatusCode::OK);
+    let res = seller.post("/acme/logout", &[("csrf", own.as_str())]).await;
+    assert!(res.status.is_redirection(), "{res:?}");
+}

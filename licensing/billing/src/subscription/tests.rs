@@ -790,3 +790,74 @@ fn from_json_then_window_end_to_end() {
     assert_eq!(w.ends_at, Some((T0 + 30 * DAY) * 1000));
     assert_eq!(w.warning, None);
 }
+
+/// The edges of what is read: empty ids are no ids, a whole-number float time is read only below
+/// 1e15 s, an `interval_count` of 0 is 1.
+#[test]
+fn empty_ids_huge_times_and_a_zero_interval_count() {
+    let edit = |f: &dyn Fn(&mut Value)| {
+        let mut v = current_2025();
+        f(&mut v);
+        v
+    };
+    let refused: Vec<(&str, Value, &str)> = vec![
+        (
+            "empty id",
+            edit(&|v| v["id"] = json!("")),
+            "the subscription's `id` is not a non-empty string",
+        ),
+        (
+            "empty customer",
+            edit(&|v| v["customer"] = json!("")),
+            "the subscription's `customer` is not an id",
+        ),
+        (
+            "a float time of 1e15 s",
+            edit(&|v| v["cancel_at"] = json!(1e15)),
+            "the subscription's `cancel_at` is not a unix time",
+        ),
+        (
+            "a float time beyond i64",
+            edit(&|v| v["ended_at"] = json!(1e20)),
+            "the subscription's `ended_at` is not a unix time",
+        ),
+    ];
+    for (name, v, want) in refused {
+        let err = Subscription::from_json(&v).expect_err(name);
+        assert!(err.starts_with(want), "{name}: {err}");
+    }
+    let s = Subscription::from_json(&edit(&|v| v["cancel_at"] = json!(999_999_999_999_999.0)))
+        .expect("just below 1e15");
+    assert_eq!(s.cancel_at, Some(999_999_999_999_999));
+
+    // An item whose price is an empty id, bare or expanded, names no price.
+    for price in [json!(""), json!({"id": "", "object": "price"})] {
+        let v = edit(&|v| {
+            v["items"]["data"] = json!([{"price": price.clone(), "quantity": 1}]);
+        });
+        let s = Subscription::from_json(&v).expect("readable");
+        assert!(s.prices.is_empty(), "{price}: {:?}", s.prices);
+    }
+
+    // `interval_count: 0` is one interval, not a division by zero.
+    let mut v = localstripe_2017();
+    v["items"]["data"][0]["plan"]["amount"] = json!(1200);
+    v["items"]["data"][0]["plan"]["interval_count"] = json!(0);
+    let s = Subscription::from_json(&v).expect("readable");
+    assert_eq!(s.price.unit_amount, Some(1200));
+}
+
+/// A scheduled cancellation at exactly now is not in the future: an active subscription stays
+/// live (Stripe's `customer.subscription.deleted` ends it); one a second later ends it then.
+#[test]
+fn a_cancel_at_exactly_now_is_not_scheduled() {
+    let now = (T0 + 10 * DAY) * 1000;
+    let mut s = sub(Status::Active);
+    s.cancel_at = Some(T0 + 10 * DAY);
+    assert_eq!(window(&s, "Acme Pro", 7, None, now).ends_at, None);
+    s.cancel_at = Some(T0 + 10 * DAY + 1);
+    assert_eq!(
+        window(&s, "Acme Pro", 7, None, now).ends_at,
+        Some(now + 1000)
+    );
+}
