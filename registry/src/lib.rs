@@ -6,6 +6,7 @@ pub mod access;
 pub mod cache;
 pub mod capped;
 pub mod change;
+pub mod credentials;
 pub mod db;
 pub mod document;
 pub mod domain;
@@ -21,6 +22,7 @@ pub mod store;
 pub mod time;
 pub mod token;
 pub mod upload;
+pub mod yanked;
 
 pub use error::{Error, Result};
 pub use registry::Registry;

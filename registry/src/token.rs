@@ -7,7 +7,8 @@ use subtle::ConstantTimeEq;
 
 use crate::ids::TokenId;
 
-const PREFIX: &str = "tg_";
+/// What every token starts with (and how a credential reader tells a token from a user name).
+pub const PREFIX: &str = "tg_";
 
 /// A freshly generated token: show `secret` once, store `id` and `secret_hash`.
 pub struct Generated {

@@ -193,13 +193,13 @@ pub async fn search(
         if !collision_key(name).contains(&wanted) {
             continue;
         }
-        let Ok((pkg, vis, _)) = readable(&state, &caller, name).await else {
+        let Ok(readable) = readable(&state, &caller, name).await else {
             continue;
         };
-        let best = pkg
-            .releases
-            .iter()
-            .filter(|r| !r.yanked && vis.allows(r.published_at))
+        let pkg = &readable.package;
+        let best = readable
+            .listed()
+            .filter(|r| !r.yanked)
             .filter_map(|r| semver::Version::parse(&r.version).ok().map(|v| (v, r)))
             .max_by(|a, b| a.0.cmp(&b.0));
         if let Some((version, release)) = best {

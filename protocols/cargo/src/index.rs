@@ -2,19 +2,16 @@
 //! `.crate` downloads, all through the one access rule.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::Extension;
-use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tollgate_registry::access::{Access, Visibility};
 use tollgate_registry::document::Document;
-use tollgate_registry::domain::{Ecosystem, PackageState};
-use tollgate_registry::registry::{Caller, Delivery};
+use tollgate_registry::domain::Ecosystem;
+use tollgate_registry::registry::{Caller, Readable, Refusal};
 
 use crate::error::CargoError;
 use crate::name::{index_path, stored, validate};
@@ -55,24 +52,24 @@ pub async fn readable(
     state: &CargoState,
     caller: &Caller,
     name: &str,
-) -> Result<(Arc<PackageState>, Visibility, Access), CargoError> {
-    let pa = state
+) -> Result<Readable, CargoError> {
+    state
         .registry
-        .package_access(caller, Ecosystem::Cargo, &stored(name))
-        .await?;
-    match (pa.package, pa.access.visibility()) {
-        (Some(pkg), Some(vis)) => Ok((pkg, vis, pa.access)),
-        _ => Err(denial(&pa.access, name)),
-    }
+        .readable(caller, Ecosystem::Cargo, &stored(name))
+        .await?
+        .map_err(|r| refused(r, name, None))
 }
 
-/// 404 hides a crate outside the caller's licenses (a 403 would abort the whole build); a lapsed
-/// license is a 403 whose body Cargo prints, with the reason.
-fn denial(access: &Access, name: &str) -> CargoError {
-    match access {
-        Access::Lapsed { reason, .. } => CargoError::new(StatusCode::FORBIDDEN, reason.clone()),
-        Access::Unauthenticated(why) => CargoError::new(StatusCode::UNAUTHORIZED, why.clone()),
-        Access::Hidden | Access::Granted(_) => CargoError::not_found(format!("crate `{name}`")),
+/// Cargo's words for a refusal: 404 hides a crate outside the caller's licenses (a 403 would
+/// abort the whole build); a lapsed license is a 403 whose body Cargo prints, with the reason.
+fn refused(refusal: Refusal, name: &str, version: Option<&str>) -> CargoError {
+    match refusal {
+        Refusal::Lapsed(reason) => CargoError::new(StatusCode::FORBIDDEN, reason),
+        Refusal::Unauthenticated(why) => CargoError::new(StatusCode::UNAUTHORIZED, why),
+        Refusal::Hidden => CargoError::not_found(format!("crate `{name}`")),
+        Refusal::NoSuchVersion { .. } => {
+            CargoError::not_found(format!("{name} {}", version.unwrap_or_default()))
+        }
     }
 }
 
@@ -87,13 +84,15 @@ pub async fn file(
         return Err(CargoError::not_found(format!("index file `{}`", p.path)));
     }
     let caller = auth::caller(&state, &seller, &headers, false).await?;
-    let (pkg, vis, access) = readable(&state, &caller, name).await?;
+    let readable = readable(&state, &caller, name).await?;
     let doc = state
         .index
-        .get_or_render((pkg.id, vis, 0), || render(&state, &pkg, vis))
+        .get_or_render((readable.package.id, readable.visibility, 0), || {
+            render(&state, &readable)
+        })
         .await?;
     if doc.entries == 0 {
-        return Err(denial(&access, name));
+        return Err(refused(readable.refusal_when_empty(), name, None));
     }
     let mut out = HeaderMap::new();
     out.insert(
@@ -117,11 +116,8 @@ pub async fn file(
 }
 
 /// One line per visible version (yanked ones included, marked, so lockfiles keep resolving).
-async fn render(
-    state: &CargoState,
-    pkg: &PackageState,
-    vis: Visibility,
-) -> Result<Document, CargoError> {
+async fn render(state: &CargoState, readable: &Readable) -> Result<Document, CargoError> {
+    let pkg = &readable.package;
     let metadata: HashMap<_, Value> = state
         .registry
         .db()
@@ -131,7 +127,7 @@ async fn render(
         .collect();
     let mut body = Vec::new();
     let mut entries = 0;
-    for r in pkg.releases.iter().filter(|r| vis.allows(r.published_at)) {
+    for r in readable.listed() {
         let mut line = metadata
             .get(&r.id)
             .and_then(|m| m.get("line"))
@@ -161,35 +157,16 @@ pub async fn download(
 ) -> Result<Response, CargoError> {
     let seller = state.registry.seller(&p.seller).await?;
     let caller = auth::caller(&state, &seller, &headers, false).await?;
-    let (pkg, _, access) = readable(&state, &caller, &p.name).await?;
-    // Yanked versions still download: existing lockfiles must keep building.
-    let release = pkg
-        .release(&p.version)
-        .ok_or_else(|| CargoError::not_found(format!("{} {}", p.name, p.version)))?;
-    if !access.allows(release.published_at) {
-        return Err(denial(&access, &p.name));
-    }
-    let delivery = state.registry.deliver(release).await?;
     let ip = connect.map(|Extension(c)| c.0.ip().to_string());
-    state
+    let download = state
         .registry
-        .record_download(&caller, Ecosystem::Cargo, release, &pkg.name, ip)
-        .await;
-    Ok(match delivery {
-        Delivery::Redirect(url) => match HeaderValue::from_str(&url) {
-            Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
-            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        },
-        Delivery::Stream(blob) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/x-tar"),
-                ),
-                (header::CONTENT_LENGTH, HeaderValue::from(blob.size)),
-            ],
-            Body::from_stream(blob.body),
-        )
-            .into_response(),
-    })
+        .download(&caller, Ecosystem::Cargo, &stored(&p.name), &p.version, ip)
+        .await?
+        .map_err(|r| refused(r, &p.name, Some(&p.version)))?;
+    let mut out = HeaderMap::new();
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-tar"),
+    );
+    Ok(download.into_response(out))
 }

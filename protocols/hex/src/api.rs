@@ -257,15 +257,14 @@ pub async fn package(
     if !crate::paths::is_name(&p.name) {
         return Err(HexError::not_found(format!("package {:.100}", p.name)).api());
     }
-    let pa = state
+    let readable = state
         .registry
-        .package_access(&caller, Ecosystem::Hex, &p.name)
+        .readable(&caller, Ecosystem::Hex, &p.name)
         .await
-        .map_err(|e| HexError::from(e).api())?;
-    let (Some(pkg), Some(vis)) = (pa.package, pa.access.visibility()) else {
-        return Err(HexError::not_found(format!("package {}", p.name)).api());
-    };
-    let releases = crate::resources::visible(&pkg, vis)
+        .map_err(|e| HexError::from(e).api())?
+        .map_err(|_| HexError::not_found(format!("package {}", p.name)).api())?;
+    let pkg = &readable.package;
+    let releases = crate::resources::visible(pkg, readable.visibility)
         .into_iter()
         .map(|r| {
             Term::map([
@@ -304,17 +303,13 @@ pub async fn release(
     if !crate::paths::is_name(&p.name) {
         return Err(HexError::not_found(format!("package {:.100}", p.name)).api());
     }
-    let pa = state
+    let allowed = state
         .registry
-        .package_access(&caller, Ecosystem::Hex, &p.name)
+        .downloadable(&caller, Ecosystem::Hex, &p.name, &p.version)
         .await
-        .map_err(|e| HexError::from(e).api())?;
-    let release = pa
-        .package
-        .as_ref()
-        .and_then(|pkg| pkg.release(&p.version))
-        .filter(|r| pa.access.allows(r.published_at))
-        .ok_or_else(|| HexError::not_found(format!("{} {}", p.name, p.version)).api())?;
+        .map_err(|e| HexError::from(e).api())?
+        .map_err(|_| HexError::not_found(format!("{} {}", p.name, p.version)).api())?;
+    let release = &allowed.release;
     let retirement = match &release.retired {
         Some(r) => Term::map([
             ("reason", Term::str(&r.reason)),

@@ -7,14 +7,13 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tollgate_registry::access::{Access, Visibility};
+use tollgate_registry::access::Visibility;
 use tollgate_registry::document::Document;
 use tollgate_registry::domain::{Ecosystem, PackageState, Seller};
-use tollgate_registry::registry::{Caller, Delivery};
+use tollgate_registry::registry::{Caller, Readable, Refusal};
 
 use crate::error::{HexError, hex_message};
 use crate::paths::{FilePath, NamePath, SellerPath};
@@ -49,40 +48,34 @@ pub async fn signing_key(state: &HexState, seller: &Seller) -> Result<Arc<Signin
 
 /// The package, what the caller may see of it, and the warning to show with it (a lapsed
 /// license), or the error to answer.
-async fn readable(
-    state: &HexState,
-    caller: &Caller,
-    name: &str,
-) -> Result<(Arc<PackageState>, Visibility, Option<String>), HexError> {
+async fn readable(state: &HexState, caller: &Caller, name: &str) -> Result<Readable, HexError> {
     if !crate::paths::is_name(name) {
         return Err(HexError::not_found(format!("package {name:.100}")));
     }
-    let pa = state
+    state
         .registry
-        .package_access(caller, Ecosystem::Hex, name)
-        .await?;
-    // Shown by mix: why versions are missing, or a grace-period warning.
-    let warning = match &pa.access {
-        Access::Lapsed { reason, .. } => Some(reason.clone()),
-        _ => pa.notice.clone(),
-    };
-    match (pa.package, pa.access.visibility()) {
-        (Some(pkg), Some(vis)) => Ok((pkg, vis, warning)),
-        _ => Err(denial(&pa.access, name)),
-    }
+        .readable(caller, Ecosystem::Hex, name)
+        .await?
+        .map_err(|r| refused(r, name, None))
 }
 
-/// 404 for a package outside the caller's licenses (its existence is not revealed); a lapsed
-/// license says why, in the header mix prints.
-fn denial(access: &Access, name: &str) -> HexError {
-    match access {
-        Access::Unauthenticated(why) => {
-            HexError::new(StatusCode::UNAUTHORIZED, why.clone()).shown("fatal")
+/// Hex's words for a refusal: 404 for a package outside the caller's licenses (its existence is
+/// not revealed); a lapsed license says why, in the header mix prints.
+fn refused(refusal: Refusal, name: &str, version: Option<&str>) -> HexError {
+    let what = match version {
+        Some(version) => format!("{name} {version}"),
+        None => name.to_owned(),
+    };
+    match refusal {
+        Refusal::Unauthenticated(why) => {
+            HexError::new(StatusCode::UNAUTHORIZED, why).shown("fatal")
         }
-        Access::Lapsed { reason, .. } => {
-            HexError::new(StatusCode::NOT_FOUND, format!("{name}: {reason}")).shown("warn")
-        }
-        Access::Hidden | Access::Granted(_) => HexError::not_found(format!("package {name}")),
+        Refusal::Lapsed(reason)
+        | Refusal::NoSuchVersion {
+            lapsed: Some(reason),
+        } => HexError::new(StatusCode::NOT_FOUND, format!("{what}: {reason}")).shown("warn"),
+        Refusal::NoSuchVersion { lapsed: None } => HexError::not_found(what),
+        Refusal::Hidden => HexError::not_found(format!("package {name}")),
     }
 }
 
@@ -162,17 +155,12 @@ pub async fn package(
 ) -> Result<Response, HexError> {
     let seller = state.registry.seller(&p.seller).await?;
     let caller = auth::caller(&state, &seller, &headers).await?;
-    let (pkg, vis, warning) = readable(&state, &caller, &p.name).await?;
-    let doc = package_doc(&state, &seller, &pkg, vis).await?;
+    let readable = readable(&state, &caller, &p.name).await?;
+    let doc = package_doc(&state, &seller, &readable.package, readable.visibility).await?;
     if doc.entries == 0 {
-        return Err(match warning {
-            Some(w) => {
-                HexError::new(StatusCode::NOT_FOUND, format!("{}: {w}", p.name)).shown("warn")
-            }
-            None => HexError::not_found(format!("package {}", p.name)),
-        });
+        return Err(refused(readable.refusal_when_empty(), &p.name, None));
     }
-    Ok(signed(&doc, &headers, warning.as_deref()))
+    Ok(signed(&doc, &headers, readable.notice.as_deref()))
 }
 
 /// `GET /names` and `GET /versions`: every package the caller may download something of.
@@ -184,25 +172,13 @@ async fn listing(
 ) -> Result<Response, HexError> {
     let seller = state.registry.seller(slug).await?;
     let caller = auth::caller(state, &seller, headers).await?;
-    let mut views = Vec::new();
-    let mut warning = None;
-    for name in state
-        .registry
-        .package_names(seller.id, Ecosystem::Hex)
-        .await?
-        .iter()
-    {
-        let pa = state
-            .registry
-            .package_access(&caller, Ecosystem::Hex, name)
-            .await?;
-        if let Access::Lapsed { reason, .. } = &pa.access {
-            warning.get_or_insert_with(|| reason.clone());
-        }
-        if let (Some(pkg), Some(vis)) = (pa.package, pa.access.visibility()) {
-            views.push((pkg, vis));
-        }
-    }
+    let shelf = state.registry.readable_all(&caller, Ecosystem::Hex).await?;
+    let warning = shelf.lapsed;
+    let views: Vec<(Arc<PackageState>, Visibility)> = shelf
+        .readable
+        .into_iter()
+        .map(|r| (r.package, r.visibility))
+        .collect();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     for (pkg, vis) in &views {
         (pkg.id, vis).hash(&mut hasher);
@@ -270,56 +246,29 @@ pub async fn tarball(
         .and_then(|f| f.split_once('-'))
         .filter(|(name, _)| crate::paths::is_name(name))
         .ok_or_else(|| HexError::not_found(format!("tarball {:.200}", p.file)))?;
-    let pa = state
+    let allowed = state
         .registry
-        .package_access(&caller, Ecosystem::Hex, name)
-        .await?;
-    let release = pa
-        .package
-        .as_ref()
-        .and_then(|pkg| pkg.release(version))
-        .filter(|r| pa.access.allows(r.published_at))
-        .ok_or_else(|| match (&pa.access, pa.access.visibility()) {
-            (Access::Lapsed { reason, .. }, _) => {
-                HexError::new(StatusCode::NOT_FOUND, format!("{name} {version}: {reason}"))
-                    .shown("warn")
-            }
-            (_, Some(_)) => HexError::not_found(format!("{name} {version}")),
-            (_, None) => denial(&pa.access, name),
-        })?;
-    let etag = format!("\"{}\"", release.blob_sha256);
+        .downloadable(&caller, Ecosystem::Hex, name, version)
+        .await?
+        .map_err(|r| refused(r, name, Some(version)))?;
+    let etag = format!("\"{}\"", allowed.release.blob_sha256);
     let if_none_match = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok());
     if if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let delivery = state.registry.deliver(release).await?;
     let ip = connect.map(|Extension(c)| c.0.ip().to_string());
-    state
-        .registry
-        .record_download(&caller, Ecosystem::Hex, release, name, ip)
-        .await;
-    Ok(match delivery {
-        Delivery::Redirect(url) => match HeaderValue::from_str(&url) {
-            Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
-            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        },
-        Delivery::Stream(blob) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/octet-stream"),
-                ),
-                (header::CONTENT_LENGTH, HeaderValue::from(blob.size)),
-                (
-                    header::ETAG,
-                    HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")),
-                ),
-                (header::CACHE_CONTROL, HeaderValue::from_static("private")),
-            ],
-            Body::from_stream(blob.body),
-        )
-            .into_response(),
-    })
+    let download = state.registry.fetch(&caller, allowed, ip).await?;
+    let mut out = HeaderMap::new();
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    out.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")),
+    );
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+    Ok(download.into_response(out))
 }

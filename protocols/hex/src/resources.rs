@@ -8,7 +8,7 @@ use std::io::Write;
 use prost::Message;
 use serde::{Deserialize, Serialize};
 use tollgate_registry::access::Visibility;
-use tollgate_registry::domain::{PackageState, Release};
+use tollgate_registry::domain::{Ecosystem, PackageState, Release};
 
 use crate::metadata::Metadata;
 use crate::proto;
@@ -25,11 +25,8 @@ pub struct StoredRelease {
 /// The releases `vis` lets the caller see, ascending by version (as `mix hex.registry build`
 /// lists them).
 pub fn visible(pkg: &PackageState, vis: Visibility) -> Vec<&Release> {
-    let mut releases: Vec<&Release> = pkg
-        .releases
-        .iter()
-        .filter(|r| vis.allows(r.published_at))
-        .collect();
+    let mut releases: Vec<&Release> =
+        tollgate_registry::yanked::listed(pkg, Ecosystem::Hex, vis).collect();
     releases.sort_by(|a, b| compare_versions(&a.version, &b.version));
     releases
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value, json};
 use tollgate_registry::access::Visibility;
 use tollgate_registry::document::Document;
-use tollgate_registry::domain::{PackageState, Release};
+use tollgate_registry::domain::{Ecosystem, PackageState, Release};
 use tollgate_registry::ids::ReleaseId;
 
 use crate::name::basename;
@@ -75,12 +75,10 @@ pub fn render(
     Document::new(serde_json::to_vec(&doc).unwrap_or_default(), visible.len())
 }
 
-/// The releases a caller with `visibility` may see, oldest first.
+/// The releases a caller with `visibility` may see, oldest first (the core's yank table: npm
+/// drops yanked releases from the packument).
 pub fn visible_releases(pkg: &PackageState, visibility: Visibility) -> Vec<&Release> {
-    pkg.releases
-        .iter()
-        .filter(|r| !r.yanked && visibility.allows(r.published_at))
-        .collect()
+    tollgate_registry::yanked::listed(pkg, Ecosystem::Npm, visibility).collect()
 }
 
 fn add_full_fields(

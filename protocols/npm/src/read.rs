@@ -1,12 +1,10 @@
 //! Reading: packuments, tarballs, dist-tags and whoami, all through the one access rule.
 
-use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use tollgate_registry::access::{Access, Visibility};
-use tollgate_registry::domain::{Ecosystem, PackageState, Seller, TokenKind};
-use tollgate_registry::registry::{Caller, Delivery, PackageAccess};
+use tollgate_registry::domain::{Ecosystem, Seller, TokenKind};
+use tollgate_registry::registry::{Caller, Readable, Refusal};
 
 use crate::error::NpmError;
 use crate::name::{basename, validate};
@@ -46,48 +44,28 @@ impl<'a> Ctx<'a> {
     /// The package and what the caller may see of it, or the error npm should print.
     pub async fn readable(&self, caller: &Caller, name: &str) -> Result<Readable, NpmError> {
         validate(name).map_err(|_| NpmError::not_found())?;
-        let PackageAccess {
-            package,
-            access,
-            notice,
-        } = self
-            .state
+        self.state
             .registry
-            .package_access(caller, Ecosystem::Npm, name)
-            .await?;
-        // What npm should print with the answer: why versions are missing, or a grace warning.
-        let notice = match &access {
-            Access::Lapsed { reason, .. } => Some(reason.clone()),
-            _ => notice,
-        };
-        match (package, access.visibility()) {
-            (Some(pkg), Some(vis)) => Ok((pkg, vis, access, notice)),
-            _ => Err(denial(&access)),
-        }
+            .readable(caller, Ecosystem::Npm, name)
+            .await?
+            .map_err(refused)
     }
 }
 
-/// A readable package: its state, what the caller may see, the rule's answer, and the notice
-/// npm should print with it.
-pub type Readable = (
-    std::sync::Arc<PackageState>,
-    Visibility,
-    Access,
-    Option<String>,
-);
-
-/// The error for a caller who may read nothing (or not this version) of a package.
-fn denial(access: &Access) -> NpmError {
-    match access {
-        Access::Lapsed { reason, .. } => NpmError::new(StatusCode::FORBIDDEN, reason.clone()),
-        Access::Unauthenticated(why) => NpmError::new(StatusCode::UNAUTHORIZED, why.clone()),
-        Access::Hidden | Access::Granted(_) => NpmError::not_found(),
+/// npm's words for a refusal: 404 hides what the caller may not know exists; a lapsed license is
+/// a 403 whose text npm prints.
+pub fn refused(refusal: Refusal) -> NpmError {
+    match refusal {
+        Refusal::Lapsed(reason) => NpmError::new(StatusCode::FORBIDDEN, reason),
+        Refusal::Unauthenticated(why) => NpmError::new(StatusCode::UNAUTHORIZED, why),
+        Refusal::Hidden | Refusal::NoSuchVersion { .. } => NpmError::not_found(),
     }
 }
 
 pub async fn packument(ctx: &Ctx<'_>, name: &str) -> Result<Response, NpmError> {
     let caller = ctx.caller().await?;
-    let (pkg, vis, access, notice) = ctx.readable(&caller, name).await?;
+    let readable = ctx.readable(&caller, name).await?;
+    let (pkg, vis) = (&readable.package, readable.visibility);
     let abbreviated = ctx
         .headers
         .get(header::ACCEPT)
@@ -107,17 +85,17 @@ pub async fn packument(ctx: &Ctx<'_>, name: &str) -> Result<Response, NpmError> 
                 .into_iter()
                 .collect();
             let base = ctx.state.registry_url(&ctx.seller.slug);
-            Ok::<_, NpmError>(packument::render(&pkg, &manifests, vis, &base, abbreviated))
+            Ok::<_, NpmError>(packument::render(pkg, &manifests, vis, &base, abbreviated))
         })
         .await?;
     if rendered.entries == 0 {
-        return Err(denial(&access));
+        return Err(refused(readable.refusal_when_empty()));
     }
     Ok(document(
         ctx.headers,
         &rendered,
         abbreviated,
-        notice.as_deref(),
+        readable.notice.as_deref(),
     ))
 }
 
@@ -162,61 +140,38 @@ fn document(
 
 pub async fn tarball(ctx: &Ctx<'_>, name: &str, file: &str) -> Result<Response, NpmError> {
     let caller = ctx.caller().await?;
-    let (pkg, _, access, _) = ctx.readable(&caller, name).await?;
+    validate(name).map_err(|_| NpmError::not_found())?;
     let version = file
         .strip_prefix(basename(name))
         .and_then(|rest| rest.strip_prefix('-'))
         .and_then(|rest| rest.strip_suffix(".tgz"))
         .ok_or_else(NpmError::not_found)?;
-    let release = pkg
-        .release(version)
-        .filter(|r| !r.yanked)
-        .ok_or_else(NpmError::not_found)?;
-    if !access.allows(release.published_at) {
-        return Err(denial(&access));
-    }
-    let delivery = ctx.state.registry.deliver(release).await?;
-    ctx.state
+    let download = ctx
+        .state
         .registry
-        .record_download(
-            &caller,
-            Ecosystem::Npm,
-            release,
-            name,
-            ctx.client_ip.clone(),
-        )
-        .await;
-    let blob = match delivery {
-        Delivery::Stream(blob) => blob,
-        Delivery::Redirect(url) => {
-            // npm follows it and drops its token for the other host.
-            return Ok(
-                (StatusCode::FOUND, [(header::LOCATION, header_value(&url))]).into_response(),
-            );
-        }
-    };
-    let headers = [
-        (
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/octet-stream"),
-        ),
-        (header::CONTENT_LENGTH, HeaderValue::from(blob.size)),
-        (
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, max-age=31536000, immutable"),
-        ),
-    ];
-    Ok((headers, Body::from_stream(blob.body)).into_response())
+        .download(&caller, Ecosystem::Npm, name, version, ctx.client_ip.clone())
+        .await?
+        .map_err(refused)?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    Ok(download.into_response(headers))
 }
 
 pub async fn dist_tags(ctx: &Ctx<'_>, name: &str) -> Result<Response, NpmError> {
     let caller = ctx.caller().await?;
-    let (pkg, vis, access, _) = ctx.readable(&caller, name).await?;
-    let visible = packument::visible_releases(&pkg, vis);
+    let readable = ctx.readable(&caller, name).await?;
+    let visible: Vec<_> = readable.listed().collect();
     if visible.is_empty() {
-        return Err(denial(&access));
+        return Err(refused(readable.refusal_when_empty()));
     }
-    Ok(axum::Json(packument::dist_tags(&pkg, &visible)).into_response())
+    Ok(axum::Json(packument::dist_tags(&readable.package, &visible)).into_response())
 }
 
 pub async fn whoami(ctx: &Ctx<'_>) -> Result<Response, NpmError> {

@@ -76,7 +76,7 @@ async fn writable_package(
         name: name.to_owned(),
     };
     ctx.state.registry.check_publish(&caller, &package)?;
-    let (pkg, _, _, _) = ctx.readable(&caller, name).await?;
+    let pkg = ctx.readable(&caller, name).await?.package;
     Ok(pkg)
 }
 
@@ -88,7 +88,7 @@ pub async fn set_dist_tag(
 ) -> Result<Response, NpmError> {
     validate_tag(tag).map_err(NpmError::bad_request)?;
     let (caller, body) = read_body(ctx, name, body, MAX_TAG_BODY).await?;
-    let (pkg, _, _, _) = ctx.readable(&caller, name).await?;
+    let pkg = ctx.readable(&caller, name).await?.package;
     let version: String = serde_json::from_slice(&body)
         .map_err(|_| NpmError::bad_request("the body must be a JSON string naming a version"))?;
     if pkg.release(&version).is_none() {

@@ -11,9 +11,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use tollgate_registry::access::{Access, Visibility};
+use tollgate_registry::access::Visibility;
 use tollgate_registry::document::Document;
-use tollgate_registry::domain::{Ecosystem, PackageState, Seller};
+use tollgate_registry::domain::{Ecosystem, PackageState};
 use tollgate_registry::ids::PackageId;
 use tollgate_registry::registry::Caller;
 
@@ -22,7 +22,7 @@ use crate::compact::{self, Entry};
 use crate::error::GemError;
 use crate::gemspec::valid_name;
 use crate::legacy::{self, SpecsFile};
-use crate::read::{SellerPath, denial, gemspecs, invalid_name, readable, seller_and_caller};
+use crate::read::{SellerPath, gemspecs, invalid_name, readable, refused, seller_and_caller};
 
 /// The opaque first line of `/versions` (Bundler keeps it; every answer is a full file).
 const CREATED_AT: &str = "2024-01-01T00:00:00Z";
@@ -43,10 +43,7 @@ async fn info_doc(
         .info
         .get_or_render((pkg.id, vis, 0), || async {
             let specs = gemspecs(state, pkg).await?;
-            let entries: Vec<Entry> = pkg
-                .releases
-                .iter()
-                .filter(|r| !r.yanked && vis.allows(r.published_at))
+            let entries: Vec<Entry> = tollgate_registry::yanked::listed(pkg, Ecosystem::Rubygems, vis)
                 .filter_map(|r| {
                     specs.get(&r.id).map(|spec| Entry {
                         key: &r.version,
@@ -64,31 +61,20 @@ async fn info_doc(
 /// licenses (to explain an empty answer).
 async fn visible(
     state: &RubygemsState,
-    seller: &Seller,
     caller: &Caller,
 ) -> Result<(Vec<(Arc<PackageState>, Document)>, Option<String>), GemError> {
-    let mut gems = Vec::new();
-    let mut lapsed = None;
-    let names = state
+    let shelf = state
         .registry
-        .package_names(seller.id, Ecosystem::Rubygems)
+        .readable_all(caller, Ecosystem::Rubygems)
         .await?;
-    for name in names.iter() {
-        let pa = state
-            .registry
-            .package_access(caller, Ecosystem::Rubygems, name)
-            .await?;
-        if let Access::Lapsed { reason, .. } = &pa.access {
-            lapsed.get_or_insert_with(|| reason.clone());
-        }
-        if let (Some(pkg), Some(vis)) = (pa.package, pa.access.visibility()) {
-            let doc = info_doc(state, &pkg, vis).await?;
-            if doc.entries > 0 {
-                gems.push((pkg, doc));
-            }
+    let mut gems = Vec::new();
+    for readable in shelf.readable {
+        let doc = info_doc(state, &readable.package, readable.visibility).await?;
+        if doc.entries > 0 {
+            gems.push((readable.package, doc));
         }
     }
-    Ok((gems, lapsed))
+    Ok((gems, shelf.lapsed))
 }
 
 /// When the caller sees nothing because every license ended: the reason, as an error.
@@ -107,7 +93,7 @@ pub async fn root(
     headers: HeaderMap,
 ) -> Result<Response, GemError> {
     let (seller, caller) = seller_and_caller(&state, &p.seller, &headers, false).await?;
-    let (gems, lapsed) = visible(&state, &seller, &caller).await?;
+    let (gems, lapsed) = visible(&state, &caller).await?;
     refuse_if_lapsed(&gems, lapsed)?;
     Ok(format!("{} gem source\n", seller.name).into_response())
 }
@@ -183,26 +169,19 @@ pub async fn versions(
     let (seller, caller) = seller_and_caller(&state, &p.seller, &headers, false).await?;
     // Read before anything the body depends on, so a change racing this request is not cached.
     let at = state.versions.generation();
-    let mut view = Vec::new();
-    let mut lapsed = None;
-    let mut key = std::collections::hash_map::DefaultHasher::new();
-    for name in state
+    let shelf = state
         .registry
-        .package_names(seller.id, Ecosystem::Rubygems)
-        .await?
-        .iter()
-    {
-        let pa = state
-            .registry
-            .package_access(&caller, Ecosystem::Rubygems, name)
-            .await?;
-        if let Access::Lapsed { reason, .. } = &pa.access {
-            lapsed.get_or_insert_with(|| reason.clone());
-        }
-        if let (Some(pkg), Some(vis)) = (pa.package, pa.access.visibility()) {
-            (pkg.id, vis).hash(&mut key);
-            view.push((pkg, vis));
-        }
+        .readable_all(&caller, Ecosystem::Rubygems)
+        .await?;
+    let lapsed = shelf.lapsed;
+    let mut key = std::collections::hash_map::DefaultHasher::new();
+    let view: Vec<(Arc<PackageState>, Visibility)> = shelf
+        .readable
+        .into_iter()
+        .map(|r| (r.package, r.visibility))
+        .collect();
+    for (pkg, vis) in &view {
+        (pkg.id, vis).hash(&mut key);
     }
     let ids: Vec<(PackageId, Visibility)> = view.iter().map(|(p, v)| (p.id, *v)).collect();
     let cache_key = (seller.id, key.finish());
@@ -243,8 +222,8 @@ pub async fn names(
     Path(p): Path<SellerPath>,
     headers: HeaderMap,
 ) -> Result<Response, GemError> {
-    let (seller, caller) = seller_and_caller(&state, &p.seller, &headers, false).await?;
-    let (gems, _) = visible(&state, &seller, &caller).await?;
+    let (_, caller) = seller_and_caller(&state, &p.seller, &headers, false).await?;
+    let (gems, _) = visible(&state, &caller).await?;
     let mut names: Vec<String> = gems.into_iter().map(|(pkg, _)| pkg.name.clone()).collect();
     names.sort();
     Ok(compact_answer(&headers, compact::names(&names)))
@@ -259,10 +238,10 @@ pub async fn info(
         return Err(invalid_name(&p.name));
     }
     let (_, caller) = seller_and_caller(&state, &p.seller, &headers, false).await?;
-    let (pkg, vis, access) = readable(&state, &caller, &p.name).await?;
-    let doc = info_doc(&state, &pkg, vis).await?;
+    let readable = readable(&state, &caller, &p.name).await?;
+    let doc = info_doc(&state, &readable.package, readable.visibility).await?;
     if doc.entries == 0 {
-        return Err(denial(&access, &p.name));
+        return Err(refused(readable.refusal_when_empty(), &p.name));
     }
     Ok(compact_answer(&headers, doc.body.to_vec()))
 }
@@ -273,8 +252,8 @@ async fn specs_file(
     headers: HeaderMap,
     file: SpecsFile,
 ) -> Result<Response, GemError> {
-    let (seller, caller) = seller_and_caller(&state, &p.seller, &headers, false).await?;
-    let (gems, lapsed) = visible(&state, &seller, &caller).await?;
+    let (_, caller) = seller_and_caller(&state, &p.seller, &headers, false).await?;
+    let (gems, lapsed) = visible(&state, &caller).await?;
     refuse_if_lapsed(&gems, lapsed)?;
     let mut releases = Vec::new();
     for (pkg, doc) in &gems {

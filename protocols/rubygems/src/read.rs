@@ -5,14 +5,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use tollgate_registry::access::{Access, Visibility};
-use tollgate_registry::domain::{Ecosystem, PackageState, Release, Seller};
-use tollgate_registry::registry::{Caller, Delivery};
+use tollgate_registry::domain::{Ecosystem, PackageState, Seller};
+use tollgate_registry::registry::{Allowed, Caller, Readable, Refusal};
 
 use crate::error::GemError;
 use crate::gemspec::{GemSpec, shown, valid_name};
@@ -54,27 +52,26 @@ pub async fn readable(
     state: &RubygemsState,
     caller: &Caller,
     name: &str,
-) -> Result<(Arc<PackageState>, Visibility, Access), GemError> {
+) -> Result<Readable, GemError> {
     if !valid_name(name) {
         return Err(invalid_name(name));
     }
-    let pa = state
+    state
         .registry
-        .package_access(caller, Ecosystem::Rubygems, name)
-        .await?;
-    match (pa.package, pa.access.visibility()) {
-        (Some(pkg), Some(vis)) => Ok((pkg, vis, pa.access)),
-        _ => Err(denial(&pa.access, name)),
-    }
+        .readable(caller, Ecosystem::Rubygems, name)
+        .await?
+        .map_err(|r| refused(r, name))
 }
 
-/// 404 hides a gem outside the caller's licenses; a lapsed license is a 403 whose body (the
-/// reason and the date) Bundler and gem print.
-pub fn denial(access: &Access, name: &str) -> GemError {
-    match access {
-        Access::Lapsed { reason, .. } => GemError::new(StatusCode::FORBIDDEN, reason.clone()),
-        Access::Unauthenticated(why) => GemError::new(StatusCode::UNAUTHORIZED, why.clone()),
-        Access::Hidden | Access::Granted(_) => GemError::not_found(format!("gem `{name}`")),
+/// RubyGems' words for a refusal: 404 hides a gem outside the caller's licenses; a lapsed
+/// license is a 403 whose body (the reason and the date) Bundler and gem print.
+pub fn refused(refusal: Refusal, name: &str) -> GemError {
+    match refusal {
+        Refusal::Lapsed(reason) => GemError::new(StatusCode::FORBIDDEN, reason),
+        Refusal::Unauthenticated(why) => GemError::new(StatusCode::UNAUTHORIZED, why),
+        Refusal::Hidden | Refusal::NoSuchVersion { .. } => {
+            GemError::not_found(format!("gem `{name}`"))
+        }
     }
 }
 
@@ -110,30 +107,27 @@ fn full_name<'a>(file: &'a str, suffix: &str) -> Result<(&'a str, Vec<Split<'a>>
 }
 
 /// The release a full name names (`splits` from `full_name`), if the caller may download it.
-/// Yanked releases still download: existing lockfiles must keep installing.
+/// Yanked releases still download (the core's yank table): lockfiles must keep installing.
 async fn release_of(
     state: &RubygemsState,
     caller: &Caller,
     full: &str,
     splits: Vec<Split<'_>>,
-) -> Result<(Arc<PackageState>, Release), GemError> {
-    let mut denied = None;
-    for (name, key) in splits {
-        match readable(state, caller, name).await {
-            Ok((pkg, _, access)) => {
-                let Some(release) = pkg.release(key).cloned() else {
-                    continue;
-                };
-                if !access.allows(release.published_at) {
-                    return Err(denial(&access, name));
-                }
-                return Ok((pkg, release));
+) -> Result<Allowed, GemError> {
+    let candidates: Vec<Split<'_>> = splits
+        .into_iter()
+        .filter(|(name, _)| valid_name(name))
+        .collect();
+    state
+        .registry
+        .downloadable_any(caller, Ecosystem::Rubygems, &candidates)
+        .await?
+        .map_err(|r| match r {
+            Refusal::Hidden | Refusal::NoSuchVersion { .. } => {
+                GemError::not_found(format!("gem `{full}`"))
             }
-            Err(e) if e.status == StatusCode::NOT_FOUND => {}
-            Err(e) => denied = denied.or(Some(e)),
-        }
-    }
-    Err(denied.unwrap_or_else(|| GemError::not_found(format!("gem `{full}`"))))
+            other => refused(other, full),
+        })
 }
 
 /// `quick/Marshal.4.8/FULLNAME.gemspec.rz`: `gem install` fetches it for every gem.
@@ -144,10 +138,10 @@ pub async fn quick_gemspec(
 ) -> Result<Response, GemError> {
     let (full, splits) = full_name(&p.file, ".gemspec.rz")?;
     let (_, caller) = seller_and_caller(&state, &p.seller, &headers, false).await?;
-    let (pkg, release) = release_of(&state, &caller, full, splits).await?;
-    let spec = gemspecs(&state, &pkg)
+    let allowed = release_of(&state, &caller, full, splits).await?;
+    let spec = gemspecs(&state, &allowed.package)
         .await?
-        .remove(&release.id)
+        .remove(&allowed.release.id)
         .ok_or_else(|| GemError::not_found(&p.file))?;
     let body = legacy::gemspec_rz(&spec);
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response())
@@ -162,28 +156,13 @@ pub async fn download(
 ) -> Result<Response, GemError> {
     let (full, splits) = full_name(&p.file, ".gem")?;
     let (_, caller) = seller_and_caller(&state, &p.seller, &headers, false).await?;
-    let (pkg, release) = release_of(&state, &caller, full, splits).await?;
-    let delivery = state.registry.deliver(&release).await?;
+    let allowed = release_of(&state, &caller, full, splits).await?;
     let ip = connect.map(|Extension(c)| c.0.ip().to_string());
-    state
-        .registry
-        .record_download(&caller, Ecosystem::Rubygems, &release, &pkg.name, ip)
-        .await;
-    Ok(match delivery {
-        Delivery::Redirect(url) => match HeaderValue::from_str(&url) {
-            Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
-            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        },
-        Delivery::Stream(blob) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/octet-stream"),
-                ),
-                (header::CONTENT_LENGTH, HeaderValue::from(blob.size)),
-            ],
-            Body::from_stream(blob.body),
-        )
-            .into_response(),
-    })
+    let download = state.registry.fetch(&caller, allowed, ip).await?;
+    let mut out = HeaderMap::new();
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    Ok(download.into_response(out))
 }

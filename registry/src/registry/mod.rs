@@ -3,7 +3,9 @@
 //! change log (see `changes`), so a revoke made anywhere is seen within one poll period.
 
 mod changes;
+mod download;
 mod gc;
+mod respond;
 #[cfg(test)]
 mod tests;
 
@@ -25,6 +27,7 @@ use crate::token;
 use crate::{Error, Result};
 
 pub use changes::{CHANGE_POLL, Listener};
+pub use download::{Allowed, Download, Readable, Refusal, Shelf};
 pub use gc::GcReport;
 
 const CACHE_CAP: usize = 100_000;
@@ -202,7 +205,7 @@ impl Registry {
     }
 
     /// Applies the access rule to one package for `caller`.
-    pub async fn package_access(
+    pub(crate) async fn package_access(
         &self,
         caller: &Caller,
         ecosystem: Ecosystem,
@@ -398,7 +401,7 @@ impl Registry {
 
     /// The bytes of `release`: a presigned redirect when configured and the store offers one,
     /// else a stream (never read whole into memory).
-    pub async fn deliver(&self, release: &Release) -> Result<Delivery> {
+    pub(crate) async fn deliver(&self, release: &Release) -> Result<Delivery> {
         if let Some(ttl) = self.0.options.presign
             && let Some(url) = self
                 .0
@@ -414,7 +417,7 @@ impl Registry {
     }
 
     /// Records who fetched `release`. Failures are logged, never shown to the client.
-    pub async fn record_download(
+    pub(crate) async fn record_download(
         &self,
         caller: &Caller,
         ecosystem: Ecosystem,
