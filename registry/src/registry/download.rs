@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use super::{Caller, Delivery, Registry};
+use crate::Result;
 use crate::access::{Access, Visibility};
 use crate::domain::{Ecosystem, PackageState, Release};
 use crate::yanked;
-use crate::Result;
 
 /// Why a read is refused, for the protocol to say in its client's words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,3 +229,6 @@ impl Registry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
