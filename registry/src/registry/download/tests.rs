@@ -405,3 +405,95 @@ async fn a_download_is_recorded_once_and_a_refusal_never() {
     assert_eq!(recorded[0].version, "2.0.0");
     assert_eq!(recorded[0].client_ip.as_deref(), Some("192.0.2.1"));
 }
+
+#[tokio::test]
+async fn whole_repository_listings_hold_what_each_package_listing_holds() {
+    let w = world().await;
+    for ecosystem in ECOSYSTEMS {
+        for (who, secret, listed, lapsed) in [
+            ("live", &w.live, true, false),
+            ("lapsed", &w.lapsed, true, true),
+            ("unlicensed", &w.unlicensed, false, false),
+        ] {
+            let caller = w
+                .registry
+                .authenticate(&w.seller, Some(secret))
+                .await
+                .expect("authenticates");
+            let shelf = w
+                .registry
+                .readable_all(&caller, ecosystem)
+                .await
+                .expect("shelf");
+            let names: Vec<&str> = shelf
+                .readable
+                .iter()
+                .map(|r| r.package.name.as_str())
+                .collect();
+            assert_eq!(
+                names,
+                if listed { vec!["kit"] } else { vec![] },
+                "{ecosystem} {who}"
+            );
+            assert_eq!(
+                shelf
+                    .lapsed
+                    .as_deref()
+                    .is_some_and(|r| r.contains("ended on")),
+                lapsed,
+                "{ecosystem} {who}: {:?}",
+                shelf.lapsed
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_file_name_that_splits_several_ways_finds_its_release() {
+    let w = world().await;
+    let caller = |secret: &str| {
+        let (registry, seller, secret) = (&w.registry, &w.seller, secret.to_owned());
+        async move {
+            registry
+                .authenticate(seller, Some(&secret))
+                .await
+                .expect("authenticates")
+        }
+    };
+    let (live, lapsed) = (caller(&w.live).await, caller(&w.lapsed).await);
+    let eco = Ecosystem::Rubygems;
+    let any = |c: &Caller, candidates: &'static [(&'static str, &'static str)]| {
+        let registry = w.registry.clone();
+        let c = c.clone();
+        async move {
+            registry
+                .downloadable_any(&c, eco, candidates)
+                .await
+                .expect("decide")
+                .map(|a| (a.package.name.clone(), a.release.version))
+        }
+    };
+    // The first candidate that names a release wins, whatever came before it.
+    assert_eq!(
+        any(&live, &[("kit-1.0.0", "x"), ("kit", "1.0.0")]).await,
+        Ok(("kit".to_owned(), "1.0.0".to_owned()))
+    );
+    // None names a release: "no such version" says more than "hidden".
+    assert_eq!(
+        any(&live, &[("nope", "1.0.0"), ("kit", "9.9.9")]).await,
+        Err(Refusal::NoSuchVersion { lapsed: None })
+    );
+    assert_eq!(any(&live, &[("nope", "1.0.0")]).await, Err(Refusal::Hidden));
+    // A lapsed license explains itself, before or after a "not found".
+    for candidates in [
+        &[("kit", "2.0.0"), ("nope", "1.0.0")][..],
+        &[("nope", "1.0.0"), ("kit", "2.0.0")][..],
+    ] {
+        let candidates: &'static [(&'static str, &'static str)] = Box::leak(candidates.into());
+        let answer = any(&lapsed, candidates).await;
+        assert!(
+            answer.as_ref().is_err_and(lapsed_reason),
+            "{candidates:?}: {answer:?}"
+        );
+    }
+}
