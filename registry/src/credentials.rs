@@ -14,7 +14,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use http::{HeaderMap, header};
 
-use crate::registry::AuthError;
+use crate::domain::Seller;
+use crate::registry::{AuthError, AuthOrDbError, Caller, Registry};
 use crate::token::PREFIX;
 
 /// The token in the `Authorization` header, if one was sent.
@@ -44,6 +45,26 @@ fn from_user_info(decoded: &str) -> &str {
         user
     } else {
         pass
+    }
+}
+
+impl Registry {
+    /// The caller of a request to `seller`'s URLs, from its `Authorization` header: the outer
+    /// error is the server's (the database), the inner one the caller's, for the protocol to
+    /// explain with its [`AuthHint`].
+    pub async fn caller(
+        &self,
+        seller: &Seller,
+        headers: &HeaderMap,
+    ) -> crate::Result<Result<Caller, AuthError>> {
+        match self
+            .authenticate(seller, presented(headers).as_deref())
+            .await
+        {
+            Ok(caller) => Ok(Ok(caller)),
+            Err(AuthOrDbError::Auth(error)) => Ok(Err(error)),
+            Err(AuthOrDbError::Db(error)) => Err(error),
+        }
     }
 }
 

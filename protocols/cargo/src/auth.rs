@@ -2,9 +2,9 @@
 //! `cargo login`) and its status codes. Reading the header and the sentences are the core's.
 
 use axum::http::{HeaderMap, StatusCode};
-use tollgate_registry::credentials::{AuthHint, presented};
+use tollgate_registry::credentials::AuthHint;
 use tollgate_registry::domain::Seller;
-use tollgate_registry::registry::{AuthOrDbError, Caller};
+use tollgate_registry::registry::Caller;
 
 use crate::CargoState;
 use crate::error::CargoError;
@@ -17,14 +17,9 @@ pub async fn caller(
     headers: &HeaderMap,
     api: bool,
 ) -> Result<Caller, CargoError> {
-    let error = match state
-        .registry
-        .authenticate(seller, presented(headers).as_deref())
-        .await
-    {
+    let error = match state.registry.caller(seller, headers).await? {
         Ok(caller) => return Ok(caller),
-        Err(AuthOrDbError::Db(e)) => return Err(e.into()),
-        Err(AuthOrDbError::Auth(error)) => error,
+        Err(error) => error,
     };
     let slug = &seller.slug;
     let hint = AuthHint {

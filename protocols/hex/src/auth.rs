@@ -2,9 +2,9 @@
 //! `repo_key`) and its status codes. Reading the header and the sentences are the core's.
 
 use axum::http::{HeaderMap, StatusCode};
-use tollgate_registry::credentials::{AuthHint, presented};
+use tollgate_registry::credentials::AuthHint;
 use tollgate_registry::domain::Seller;
-use tollgate_registry::registry::{AuthError, AuthOrDbError, Caller};
+use tollgate_registry::registry::{AuthError, Caller};
 
 use crate::HexState;
 use crate::error::HexError;
@@ -14,14 +14,9 @@ pub async fn caller(
     seller: &Seller,
     headers: &HeaderMap,
 ) -> Result<Caller, HexError> {
-    let error = match state
-        .registry
-        .authenticate(seller, presented(headers).as_deref())
-        .await
-    {
+    let error = match state.registry.caller(seller, headers).await? {
         Ok(caller) => return Ok(caller),
-        Err(AuthOrDbError::Db(e)) => return Err(e.into()),
-        Err(AuthOrDbError::Auth(error)) => error,
+        Err(error) => error,
     };
     let slug = &seller.slug;
     let hint = AuthHint {

@@ -2,9 +2,9 @@
 //! Reading the header and the sentences are the core's (`tollgate_registry::credentials`).
 
 use axum::http::{HeaderMap, StatusCode};
-use tollgate_registry::credentials::{AuthHint, presented};
+use tollgate_registry::credentials::AuthHint;
 use tollgate_registry::domain::Seller;
-use tollgate_registry::registry::{AuthOrDbError, Caller};
+use tollgate_registry::registry::Caller;
 
 use crate::NpmState;
 use crate::error::NpmError;
@@ -14,14 +14,9 @@ pub async fn caller(
     seller: &Seller,
     headers: &HeaderMap,
 ) -> Result<Caller, NpmError> {
-    let error = match state
-        .registry
-        .authenticate(seller, presented(headers).as_deref())
-        .await
-    {
+    let error = match state.registry.caller(seller, headers).await? {
         Ok(caller) => return Ok(caller),
-        Err(AuthOrDbError::Db(e)) => return Err(e.into()),
-        Err(AuthOrDbError::Auth(error)) => error,
+        Err(error) => error,
     };
     let line = format!("{}:_authToken=YOUR_TOKEN", state.nerf_dart(&seller.slug));
     let hint = AuthHint {

@@ -149,7 +149,13 @@ pub async fn tarball(ctx: &Ctx<'_>, name: &str, file: &str) -> Result<Response, 
     let download = ctx
         .state
         .registry
-        .download(&caller, Ecosystem::Npm, name, version, ctx.client_ip.clone())
+        .download(
+            &caller,
+            Ecosystem::Npm,
+            name,
+            version,
+            ctx.client_ip.clone(),
+        )
         .await?
         .map_err(refused)?;
     let mut headers = HeaderMap::new();

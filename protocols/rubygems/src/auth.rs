@@ -3,9 +3,9 @@
 //! the core's.
 
 use axum::http::{HeaderMap, StatusCode};
-use tollgate_registry::credentials::{AuthHint, presented};
+use tollgate_registry::credentials::AuthHint;
 use tollgate_registry::domain::Seller;
-use tollgate_registry::registry::{AuthOrDbError, Caller};
+use tollgate_registry::registry::Caller;
 
 use crate::RubygemsState;
 use crate::error::GemError;
@@ -17,14 +17,9 @@ pub async fn caller(
     headers: &HeaderMap,
     api: bool,
 ) -> Result<Caller, GemError> {
-    let error = match state
-        .registry
-        .authenticate(seller, presented(headers).as_deref())
-        .await
-    {
+    let error = match state.registry.caller(seller, headers).await? {
         Ok(caller) => return Ok(caller),
-        Err(AuthOrDbError::Db(e)) => return Err(e.into()),
-        Err(AuthOrDbError::Auth(error)) => error,
+        Err(error) => error,
     };
     let url = state.source_url(&seller.slug);
     let how = if api {

@@ -43,15 +43,16 @@ async fn info_doc(
         .info
         .get_or_render((pkg.id, vis, 0), || async {
             let specs = gemspecs(state, pkg).await?;
-            let entries: Vec<Entry> = tollgate_registry::yanked::listed(pkg, Ecosystem::Rubygems, vis)
-                .filter_map(|r| {
-                    specs.get(&r.id).map(|spec| Entry {
-                        key: &r.version,
-                        sha256: &r.blob_sha256,
-                        spec,
+            let entries: Vec<Entry> =
+                tollgate_registry::yanked::listed(pkg, Ecosystem::Rubygems, vis)
+                    .filter_map(|r| {
+                        specs.get(&r.id).map(|spec| Entry {
+                            key: &r.version,
+                            sha256: &r.blob_sha256,
+                            spec,
+                        })
                     })
-                })
-                .collect();
+                    .collect();
             Ok::<_, GemError>(Document::new(compact::info(&entries), entries.len()))
         })
         .await

@@ -12,7 +12,8 @@ struct Setup {
     _dir: tempfile::TempDir,
 }
 
-async fn setup() -> Setup {
+/// A SQLite database and a filesystem store in a fresh temporary directory.
+pub(crate) async fn temp_db_and_store() -> (Db, Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = Db::connect(&dir.path().join("t.db").display().to_string())
         .await
@@ -20,6 +21,11 @@ async fn setup() -> Setup {
     let store = Store::connect(&dir.path().join("blobs").display().to_string())
         .await
         .expect("store");
+    (db, store, dir)
+}
+
+async fn setup() -> Setup {
+    let (db, store, dir) = temp_db_and_store().await;
     let acme = db
         .create_seller("acme", "Acme", "boss@acme.test")
         .await

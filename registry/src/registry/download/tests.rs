@@ -11,7 +11,6 @@ use crate::db::Db;
 use crate::domain::{NewRelease, NewToken, PackageRef, Retirement, Seller, TokenKind, VersionRule};
 use crate::ids::OrgId;
 use crate::registry::{AuthError, AuthOrDbError, Options};
-use crate::store::Store;
 use crate::time::Timestamp;
 use crate::token;
 
@@ -62,13 +61,7 @@ async fn token_for(
 }
 
 async fn world() -> World {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = Db::connect(&dir.path().join("t.db").display().to_string())
-        .await
-        .expect("db");
-    let store = Store::connect(&dir.path().join("blobs").display().to_string())
-        .await
-        .expect("store");
+    let (db, store, dir) = crate::registry::tests::temp_db_and_store().await;
     let seller = db
         .create_seller("acme", "Acme", "boss@acme.test")
         .await
