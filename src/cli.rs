@@ -8,6 +8,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+
+mod scope;
+pub use scope::{command, parse};
 use tollgate_registry::domain::{PackageRef, VersionRule};
 
 #[derive(Debug, Parser)]
@@ -414,9 +417,6 @@ pub enum LicenseCmd {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
-
-    use super::Cli;
 
     /// Every argument of every command that reads a variable hides its value in `--help`.
     #[test]
@@ -434,7 +434,7 @@ mod tests {
                 walk(sub, &format!("{path} {}", sub.get_name()), bad, seen);
             }
         }
-        let mut cli = Cli::command();
+        let mut cli = super::command();
         // As parsing sees it: global options copied into every subcommand.
         cli.build();
         let mut bad = Vec::new();

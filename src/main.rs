@@ -7,13 +7,13 @@ mod listener;
 mod ops;
 mod server;
 
-use clap::Parser;
+use clap::Parser as _;
 
 use crate::cli::{Cli, Command, ServeArgs};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let mut cli = Cli::parse();
+    let mut cli = cli::parse();
     let command = cli
         .command
         .take()
