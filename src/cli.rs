@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 mod scope;
-pub use scope::{command, parse};
+pub use scope::parse;
 use tollgate_registry::domain::{PackageRef, VersionRule};
 
 #[derive(Debug, Parser)]
