@@ -434,7 +434,7 @@ mod tests {
                 walk(sub, &format!("{path} {}", sub.get_name()), bad, seen);
             }
         }
-        let mut cli = super::command();
+        let mut cli = super::scope::command();
         // As parsing sees it: global options copied into every subcommand.
         cli.build();
         let mut bad = Vec::new();
