@@ -14,6 +14,7 @@ use tower_sessions::Session;
 use crate::csrf;
 use crate::error::WebError;
 use crate::state::Web;
+use crate::templates::Chrome;
 
 /// The session key holding [`Who`].
 pub const WHO: &str = "who";
@@ -176,5 +177,38 @@ impl FromRequestParts<Web> for PathSeller {
     async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, WebError> {
         let (seller, session, _) = parts_of(parts, web).await?;
         Ok(Self(seller, session))
+    }
+}
+
+/// The chrome of the signed-in pages, made from who is signed in.
+impl Chrome {
+    /// A seller's dashboard page, live.
+    pub fn seller(user: &SellerUser, title: &str, current: &'static str) -> Self {
+        Self {
+            title: title.to_owned(),
+            seller: user.seller.slug.clone(),
+            seller_name: user.seller.name.clone(),
+            current,
+            signed_in: true,
+            csrf: user.csrf.clone(),
+            live_url: Some(format!("/{}/dashboard/live", user.seller.slug)),
+            ..Self::default()
+        }
+    }
+
+    /// An org's page, live.
+    pub fn org(user: &MemberUser, title: &str, current: &'static str) -> Self {
+        Self {
+            title: title.to_owned(),
+            seller: user.seller.slug.clone(),
+            seller_name: user.seller.name.clone(),
+            org: Some(user.org.slug.clone()),
+            org_name: user.org.name.clone(),
+            current,
+            admin: user.is_admin(),
+            signed_in: true,
+            csrf: user.csrf.clone(),
+            live_url: Some(format!("/{}/org/{}/live", user.seller.slug, user.org.slug)),
+        }
     }
 }

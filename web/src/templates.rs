@@ -22,35 +22,8 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    /// A seller's dashboard page, live.
-    pub fn seller(user: &crate::auth::SellerUser, title: &str, current: &'static str) -> Self {
-        Self {
-            title: title.to_owned(),
-            seller: user.seller.slug.clone(),
-            seller_name: user.seller.name.clone(),
-            current,
-            signed_in: true,
-            csrf: user.csrf.clone(),
-            live_url: Some(format!("/{}/dashboard/live", user.seller.slug)),
-            ..Self::default()
-        }
-    }
-
-    /// An org's page, live.
-    pub fn org(user: &crate::auth::MemberUser, title: &str, current: &'static str) -> Self {
-        Self {
-            title: title.to_owned(),
-            seller: user.seller.slug.clone(),
-            seller_name: user.seller.name.clone(),
-            org: Some(user.org.slug.clone()),
-            org_name: user.org.name.clone(),
-            current,
-            admin: user.is_admin(),
-            signed_in: true,
-            csrf: user.csrf.clone(),
-            live_url: Some(format!("/{}/org/{}/live", user.seller.slug, user.org.slug)),
-        }
-    }
+    // `seller` and `org`, the signed-in pages' chrome, are made from the user in `crate::auth`
+    // (next to `SellerUser` and `MemberUser`), so this file needs nothing from the rest.
 
     /// A page before sign-in.
     pub fn public(seller: &tollgate_registry::domain::Seller, title: &str, csrf: &str) -> Self {

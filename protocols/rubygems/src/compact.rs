@@ -77,8 +77,8 @@ pub fn names(names: &[String]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gemspec::fixtures::YAML;
     use crate::gemspec::parse_yaml;
-    use crate::gemspec::tests::YAML;
     use crate::version::RUBY;
 
     fn spec() -> GemSpec {

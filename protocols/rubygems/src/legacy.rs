@@ -123,7 +123,7 @@ pub fn gemspec_rz(spec: &GemSpec) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gemspec::tests::YAML;
+    use crate::gemspec::fixtures::YAML;
     use crate::gemspec::{Dependency, parse_yaml};
     use std::io::Read;
 

@@ -200,8 +200,8 @@ mod tests {
     #[test]
     fn reads_like_the_loader() {
         for text in [
-            crate::gemspec::tests::YAML,
-            crate::gemspec::tests::REAL_YAML,
+            crate::gemspec::fixtures::YAML,
+            crate::gemspec::fixtures::REAL_YAML,
             "--- 1\n",
             "--- [1, 1.5, 0x1f, true, ~, 'x', \"y\", !!int 3, !!bool false, !!str 4]\n",
             "--- {a: {b: [c, {d: e}]}, ? [k] : v}\n",

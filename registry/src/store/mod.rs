@@ -3,33 +3,20 @@
 //! [`Store::connect`] picks one from `TOLLGATE_STORE` (`s3://bucket/prefix`, `file:///path` or a
 //! bare path).
 
+mod blob;
 mod fs;
 mod s3;
 
-use bytes::Bytes;
-use futures_util::stream::BoxStream;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::io::AsyncRead;
 
+pub use blob::{BlobStream, StoredBlob};
 pub use fs::FsStore;
 pub use s3::{S3Settings, S3Store};
 
 use crate::time::Timestamp;
 use crate::{Error, Result};
-
-/// A blob that is durable in the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredBlob {
-    pub sha256: String,
-    pub size: u64,
-}
-
-/// A blob being read: its size (for `Content-Length`) and its bytes as a stream.
-pub struct BlobStream {
-    pub size: u64,
-    pub body: BoxStream<'static, std::io::Result<Bytes>>,
-}
 
 /// The store, chosen by configuration.
 #[derive(Debug, Clone)]
@@ -190,19 +177,6 @@ impl Store {
             Self::S3(s) => s.delete_blob(sha256).await,
         }
     }
-}
-
-/// `ab/cd/abcd…`: the content-addressed key of a blob, shared by every store.
-pub(crate) fn blob_key(sha256: &str) -> Option<String> {
-    let valid = sha256.len() == 64
-        && sha256
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    valid.then(|| format!("blobs/sha256/{}/{}/{sha256}", &sha256[..2], &sha256[2..4]))
-}
-
-fn rand_suffix() -> String {
-    hex::encode(rand::random::<[u8; 12]>())
 }
 
 #[cfg(test)]

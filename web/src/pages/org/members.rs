@@ -14,12 +14,14 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tollgate_registry::time::Timestamp;
-use tower_sessions::Session;
 
+use super::parts::take_notice;
+use super::tokens::TokenLine;
 use crate::auth::MemberUser;
 use crate::error::WebResult;
 use crate::state::Web;
 use crate::templates::{Chrome, format_time, html};
+use invites::invite_refusal;
 
 pub fn routes() -> Router<Web> {
     Router::new()
@@ -40,53 +42,11 @@ pub fn routes() -> Router<Web> {
         )
 }
 
-/// The session key of a one-time message shown on the next page (after a redirect).
-const NOTICE: &str = "notice";
-
-/// Keeps `message` for the next page this session renders (the POST-redirect-GET pattern).
-pub(super) async fn set_notice(session: &Session, message: String) -> WebResult<()> {
-    session.insert(NOTICE, message).await?;
-    Ok(())
-}
-
-/// The message left by [`set_notice`], once.
-pub(super) async fn take_notice(session: &Session) -> WebResult<Option<String>> {
-    Ok(session.remove::<String>(NOTICE).await?)
-}
-
-/// The URL of the org's seats page.
-pub(super) fn page_url(user: &MemberUser) -> String {
-    format!("/{}/org/{}", user.seller.slug, user.org.slug)
-}
-
 /// "3 used / 5 paid", or "3 used / unlimited" when the plan does not cap seats.
 pub(super) fn seat_count(used: i64, cap: Option<i64>) -> String {
     match cap {
         Some(cap) => format!("{used} used / {cap} paid"),
         None => format!("{used} used / unlimited"),
-    }
-}
-
-/// A confirmation page for a destructive action: the question, and the POST form that does it.
-#[derive(Template)]
-#[template(path = "org/confirm.html")]
-pub(super) struct Confirm {
-    pub chrome: Chrome,
-    pub question: String,
-    /// What happens next, in a sentence.
-    pub detail: String,
-    /// Where the form posts.
-    pub action: String,
-    pub button: String,
-    /// Where "Cancel" goes.
-    pub back: String,
-}
-
-impl Confirm {
-    /// The page, without live updates (nothing on it changes).
-    pub fn render(mut self) -> Response {
-        self.chrome.live_url = None;
-        html(&self).into_response()
     }
 }
 
@@ -120,23 +80,6 @@ struct InviteLine {
     email: String,
     sent: String,
     expires: String,
-}
-
-pub(super) struct TokenLine {
-    pub id: String,
-    pub created: String,
-    pub revoked: Option<String>,
-}
-
-/// Why an invite would go over the paid seats, if it would.
-pub(super) fn invite_refusal(used: i64, pending: usize, cap: Option<i64>) -> Option<String> {
-    let cap = cap?;
-    (used + pending as i64 >= cap).then(|| {
-        format!(
-            "all {cap} paid seat{} in use or invited; revoke one or buy more seats",
-            if cap == 1 { " is" } else { "s are" }
-        )
-    })
 }
 
 /// `GET /{seller}/org/{org}`: the seat count (everyone), who holds seats, invites and actions
@@ -210,19 +153,5 @@ mod tests {
     fn seat_count_says_unlimited_without_a_cap() {
         assert_eq!(seat_count(3, Some(5)), "3 used / 5 paid");
         assert_eq!(seat_count(3, None), "3 used / unlimited");
-    }
-
-    #[test]
-    fn invites_stop_at_the_paid_seats() {
-        assert_eq!(invite_refusal(3, 1, Some(5)), None);
-        assert_eq!(
-            invite_refusal(4, 1, Some(5)).as_deref(),
-            Some("all 5 paid seats are in use or invited; revoke one or buy more seats")
-        );
-        assert_eq!(
-            invite_refusal(1, 0, Some(1)).as_deref(),
-            Some("all 1 paid seat is in use or invited; revoke one or buy more seats")
-        );
-        assert_eq!(invite_refusal(100, 100, None), None);
     }
 }

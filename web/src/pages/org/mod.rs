@@ -5,6 +5,7 @@
 mod billing;
 mod downloads;
 mod members;
+mod parts;
 mod setup;
 mod tokens;
 

@@ -12,12 +12,19 @@ use tollgate_registry::ids::TokenId;
 use tollgate_registry::time::Timestamp;
 use tollgate_registry::token;
 
-use super::members::{Confirm, TokenLine, set_notice, take_notice};
+use super::parts::{Confirm, set_notice, take_notice};
 use super::setup::{Snippet, snippets};
 use crate::auth::MemberUser;
 use crate::error::{WebError, WebResult};
 use crate::state::Web;
 use crate::templates::{Chrome, format_time, html};
+
+/// A token in a list: the org's tokens here, the member's own on the seats page.
+pub(super) struct TokenLine {
+    pub id: String,
+    pub created: String,
+    pub revoked: Option<String>,
+}
 
 pub fn routes() -> Router<Web> {
     Router::new()

@@ -11,11 +11,11 @@ use tollgate_billing::mail::{Invite, seat_invite};
 use tollgate_registry::db::LinkPurpose;
 use tollgate_registry::time::Timestamp;
 
-use super::{invite_refusal, page_url, set_notice};
 use crate::auth::MemberUser;
 use crate::email;
 use crate::error::{WebError, WebResult};
 use crate::links;
+use crate::pages::org::parts::{page_url, set_notice};
 use crate::state::Web;
 
 #[derive(Deserialize)]
@@ -145,6 +145,17 @@ pub async fn cancel(
     Ok(Redirect::to(&page_url(&user)).into_response())
 }
 
+/// Why an invite would go over the paid seats, if it would.
+pub(super) fn invite_refusal(used: i64, pending: usize, cap: Option<i64>) -> Option<String> {
+    let cap = cap?;
+    (used + pending as i64 >= cap).then(|| {
+        format!(
+            "all {cap} paid seat{} in use or invited; revoke one or buy more seats",
+            if cap == 1 { " is" } else { "s are" }
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +173,19 @@ mod tests {
         // What lettre cannot send to (this answered 500 when the mail was sent).
         assert!(address("ann<x>@globex.test").is_err());
         assert!(address("ann@globex..test").is_err());
+    }
+
+    #[test]
+    fn invites_stop_at_the_paid_seats() {
+        assert_eq!(invite_refusal(3, 1, Some(5)), None);
+        assert_eq!(
+            invite_refusal(4, 1, Some(5)).as_deref(),
+            Some("all 5 paid seats are in use or invited; revoke one or buy more seats")
+        );
+        assert_eq!(
+            invite_refusal(1, 0, Some(1)).as_deref(),
+            Some("all 1 paid seat is in use or invited; revoke one or buy more seats")
+        );
+        assert_eq!(invite_refusal(100, 100, None), None);
     }
 }

@@ -7,9 +7,9 @@ use tollgate_registry::domain::{TokenKind, TokenRecord};
 use tollgate_registry::ids::TokenId;
 use tollgate_registry::time::Timestamp;
 
-use super::{Confirm, page_url, set_notice};
 use crate::auth::MemberUser;
 use crate::error::{WebError, WebResult};
+use crate::pages::org::parts::{Confirm, page_url, set_notice};
 use crate::pages::org::tokens::{create_token, created_page};
 use crate::state::Web;
 use crate::templates::Chrome;

@@ -9,9 +9,9 @@ use tollgate_registry::domain::Seat;
 use tollgate_registry::ids::SeatId;
 use tollgate_registry::time::Timestamp;
 
-use super::{Confirm, page_url, set_notice};
 use crate::auth::MemberUser;
 use crate::error::{WebError, WebResult};
+use crate::pages::org::parts::{Confirm, page_url, set_notice};
 use crate::state::Web;
 use crate::templates::Chrome;
 
