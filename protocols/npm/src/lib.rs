@@ -7,70 +7,21 @@ pub mod name;
 pub mod packument;
 pub mod publish;
 mod read;
+mod reply;
 pub mod route;
+mod state;
 mod write;
 
-use std::sync::Arc;
+pub use state::{NpmConfig, NpmState};
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, OriginalUri, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use tollgate_registry::Registry;
-use tollgate_registry::document::DocumentCache;
 
 use crate::error::NpmError;
 use crate::route::Route;
-
-/// Settings the npm endpoints need from the server.
-#[derive(Debug, Clone)]
-pub struct NpmConfig {
-    /// The server's public base URL, without a trailing slash; tarball URLs start with it.
-    pub public_url: String,
-    /// Largest accepted publish body in bytes (the tarball travels base64-encoded inside).
-    pub max_publish_bytes: usize,
-}
-
-#[derive(Clone)]
-pub struct NpmState(Arc<Inner>);
-
-pub struct Inner {
-    registry: Registry,
-    config: NpmConfig,
-    /// Rendered packuments per (package, what the caller may see, abbreviated or full).
-    packuments: DocumentCache,
-}
-
-impl std::ops::Deref for NpmState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-impl NpmState {
-    pub fn new(registry: Registry, config: NpmConfig) -> Self {
-        Self(Arc::new(Inner {
-            packuments: DocumentCache::new(&registry, "npm_packuments"),
-            registry,
-            config,
-        }))
-    }
-
-    /// `{public_url}/{seller}/npm`, the registry URL buyers configure (without the final `/`).
-    fn registry_url(&self, seller: &str) -> String {
-        format!("{}/{seller}/npm", self.config.public_url)
-    }
-
-    /// The `.npmrc` key prefix for this registry: `//host:port/seller/npm/`.
-    fn nerf_dart(&self, seller: &str) -> String {
-        let url = self.registry_url(seller);
-        let without_scheme = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
-        format!("//{without_scheme}/")
-    }
-}
 
 /// The router to nest at `/{seller}/npm`.
 pub fn router(state: NpmState) -> Router {
@@ -158,13 +109,4 @@ fn client_ip(req: &Request) -> Option<String> {
     req.extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip().to_string())
-}
-
-/// A small JSON answer such as `{"ok":true}`.
-fn ok_json(status: StatusCode, value: serde_json::Value) -> Response {
-    (status, axum::Json(value)).into_response()
-}
-
-fn empty(status: StatusCode) -> Response {
-    (status, Body::empty()).into_response()
 }

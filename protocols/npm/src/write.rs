@@ -12,7 +12,7 @@ use crate::error::NpmError;
 use crate::name::validate;
 use crate::publish::{self, validate_tag};
 use crate::read::Ctx;
-use crate::{empty, ok_json};
+use crate::reply::{empty, ok_json};
 
 /// Dist-tag bodies are a JSON string naming a version.
 const MAX_TAG_BODY: usize = 1024;

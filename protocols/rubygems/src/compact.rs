@@ -1,6 +1,11 @@
 //! The compact index bodies: `/versions`, `/info/NAME`, `/names`. Pure.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use md5::{Digest, Md5};
+use sha2::Sha256;
+use tollgate_registry::access::Visibility;
+use tollgate_registry::ids::PackageId;
 
 use crate::gemspec::{GemSpec, Requirement};
 
@@ -72,6 +77,33 @@ pub fn names(names: &[String]) -> Vec<u8> {
         out.push('\n');
     }
     out.into_bytes()
+}
+
+/// A rendered compact-index body with its MD5 (the ETag) and SHA-256 (`Repr-Digest`).
+pub struct Listing {
+    pub(crate) body: bytes::Bytes,
+    pub(crate) md5: String,
+    pub(crate) digest: String,
+    /// How many gems it lists.
+    pub(crate) gems: usize,
+    /// The view it was built for: compared on every hit, so a hash collision can never show one
+    /// org another's listing.
+    pub(crate) view: Vec<(PackageId, Visibility)>,
+}
+
+impl Listing {
+    pub(crate) fn new(body: Vec<u8>, gems: usize) -> Self {
+        Self {
+            view: Vec::new(),
+            md5: md5_hex(&body),
+            digest: format!(
+                "sha-256=:{}:",
+                BASE64.encode(<Sha256 as sha2::Digest>::digest(&body))
+            ),
+            body: body.into(),
+            gems,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,10 +7,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use tollgate_registry::access::Visibility;
 use tollgate_registry::document::Document;
 use tollgate_registry::domain::{Ecosystem, PackageState};
@@ -18,7 +15,7 @@ use tollgate_registry::ids::PackageId;
 use tollgate_registry::registry::Caller;
 
 use crate::RubygemsState;
-use crate::compact::{self, Entry};
+use crate::compact::{self, Entry, Listing};
 use crate::error::GemError;
 use crate::gemspec::valid_name;
 use crate::legacy::{self, SpecsFile};
@@ -97,30 +94,6 @@ pub async fn root(
     let (gems, lapsed) = visible(&state, &caller).await?;
     refuse_if_lapsed(&gems, lapsed)?;
     Ok(format!("{} gem source\n", seller.name).into_response())
-}
-
-/// A rendered compact-index body with its MD5 (the ETag) and SHA-256 (`Repr-Digest`).
-pub struct Listing {
-    body: bytes::Bytes,
-    md5: String,
-    digest: String,
-    /// How many gems it lists.
-    gems: usize,
-    /// The view it was built for: compared on every hit, so a hash collision can never show one
-    /// org another's listing.
-    view: Vec<(PackageId, Visibility)>,
-}
-
-impl Listing {
-    fn new(body: Vec<u8>, gems: usize) -> Self {
-        Self {
-            view: Vec::new(),
-            md5: compact::md5_hex(&body),
-            digest: format!("sha-256=:{}:", BASE64.encode(Sha256::digest(&body))),
-            body: body.into(),
-            gems,
-        }
-    }
 }
 
 /// A compact index answer: always the full body (`Range` is ignored, since it differs per
