@@ -9,6 +9,7 @@ pub mod change;
 pub mod db;
 pub mod document;
 pub mod domain;
+pub mod ecosystem;
 pub mod error;
 pub mod ids;
 pub mod json_shape;
