@@ -10,6 +10,7 @@ use tollgate_billing::service::{Billing, BillingConfig};
 use tollgate_cargo::{CargoConfig, CargoState};
 use tollgate_hex::{HexConfig, HexState};
 use tollgate_npm::{NpmConfig, NpmState};
+use tollgate_registry::ecosystem::{EcosystemInfo, Ecosystems};
 use tollgate_rubygems::{RubygemsConfig, RubygemsState};
 use tower::Layer;
 use tower::util::MapRequestLayer;
@@ -19,6 +20,16 @@ use crate::ops::{self, Ops};
 
 use crate::cli::ServeArgs;
 use crate::commands::Context;
+
+/// The ecosystems this server serves, in the order pages list them: where each is mounted, its
+/// names, snippets and metrics label. A new ecosystem adds its descriptor here and its router
+/// below.
+pub static ECOSYSTEMS: Ecosystems = Ecosystems::new(&[
+    &tollgate_npm::ecosystem::ECOSYSTEM,
+    &tollgate_cargo::ecosystem::ECOSYSTEM,
+    &tollgate_hex::ecosystem::ECOSYSTEM,
+    &tollgate_rubygems::ecosystem::ECOSYSTEM,
+]);
 
 pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
@@ -77,24 +88,38 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
             connect_webhook_secret: ctx.billing.stripe_connect_webhook_secret.clone(),
             connect_base: ctx.billing.stripe_connect_base.clone(),
             connect_client_id: ctx.billing.stripe_connect_client_id.clone(),
+            ecosystems: ECOSYSTEMS,
         },
     );
-    let ops = Ops::new(registry.clone());
+    let ops = Ops::new(registry.clone(), ECOSYSTEMS);
     let app = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .with_state(ops.clone())
-        .nest("/{seller}/npm", tollgate_npm::router(npm))
-        .nest("/{seller}/cargo", tollgate_cargo::router(cargo))
-        .nest("/{seller}/gems/", tollgate_rubygems::router(gems))
-        .nest("/{seller}/hex", tollgate_hex::router(hex))
+        .nest(
+            &nest(&tollgate_npm::ecosystem::ECOSYSTEM),
+            tollgate_npm::router(npm),
+        )
+        .nest(
+            &nest(&tollgate_cargo::ecosystem::ECOSYSTEM),
+            tollgate_cargo::router(cargo),
+        )
+        .nest(
+            &nest(&tollgate_rubygems::ecosystem::ECOSYSTEM),
+            tollgate_rubygems::router(gems),
+        )
+        .nest(
+            &nest(&tollgate_hex::ecosystem::ECOSYSTEM),
+            tollgate_hex::router(hex),
+        )
         .merge(tollgate_billing::routes::router(billing.clone()))
         .merge(tollgate_web::router(tollgate_web::Web::new(
             registry.clone(),
             billing,
             tollgate_web::WebConfig {
                 public_url: public_url.clone(),
+                ecosystems: ECOSYSTEMS,
             },
         )))
         .layer(middleware::from_fn_with_state(ops, ops::observe));
@@ -113,6 +138,17 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
     };
     crate::listener::serve(listener, app, timeouts, shutdown()).await;
     Ok(())
+}
+
+/// Where `ecosystem`'s router goes, checked to be in [`ECOSYSTEMS`] (so that its set-up,
+/// pages and metrics label are there too).
+fn nest(ecosystem: &dyn EcosystemInfo) -> String {
+    assert!(
+        ECOSYSTEMS.get(ecosystem.ecosystem()).is_some(),
+        "{} is mounted but not in ECOSYSTEMS",
+        ecosystem.display_name()
+    );
+    ecosystem.nest_path()
 }
 
 /// `a//b` → `a/b`. Clients join a configured URL that ends in `/` with a path that starts with
