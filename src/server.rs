@@ -7,10 +7,14 @@ use axum::middleware;
 use axum::routing::get;
 use tollgate_billing::mail::Mailer;
 use tollgate_billing::service::{Billing, BillingConfig};
+use tollgate_cargo::ecosystem::ECOSYSTEM as CARGO;
 use tollgate_cargo::{CargoConfig, CargoState};
+use tollgate_hex::ecosystem::ECOSYSTEM as HEX;
 use tollgate_hex::{HexConfig, HexState};
+use tollgate_npm::ecosystem::ECOSYSTEM as NPM;
 use tollgate_npm::{NpmConfig, NpmState};
 use tollgate_registry::ecosystem::{EcosystemInfo, Ecosystems};
+use tollgate_rubygems::ecosystem::ECOSYSTEM as RUBYGEMS;
 use tollgate_rubygems::{RubygemsConfig, RubygemsState};
 use tower::Layer;
 use tower::util::MapRequestLayer;
@@ -24,12 +28,7 @@ use crate::commands::Context;
 /// The ecosystems this server serves, in the order pages list them: where each is mounted, its
 /// names, snippets and metrics label. A new ecosystem adds its descriptor here and its router
 /// below.
-pub static ECOSYSTEMS: Ecosystems = Ecosystems::new(&[
-    &tollgate_npm::ecosystem::ECOSYSTEM,
-    &tollgate_cargo::ecosystem::ECOSYSTEM,
-    &tollgate_hex::ecosystem::ECOSYSTEM,
-    &tollgate_rubygems::ecosystem::ECOSYSTEM,
-]);
+pub static ECOSYSTEMS: Ecosystems = Ecosystems::new(&[&NPM, &CARGO, &HEX, &RUBYGEMS]);
 
 pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
@@ -97,22 +96,10 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .with_state(ops.clone())
-        .nest(
-            &nest(&tollgate_npm::ecosystem::ECOSYSTEM),
-            tollgate_npm::router(npm),
-        )
-        .nest(
-            &nest(&tollgate_cargo::ecosystem::ECOSYSTEM),
-            tollgate_cargo::router(cargo),
-        )
-        .nest(
-            &nest(&tollgate_rubygems::ecosystem::ECOSYSTEM),
-            tollgate_rubygems::router(gems),
-        )
-        .nest(
-            &nest(&tollgate_hex::ecosystem::ECOSYSTEM),
-            tollgate_hex::router(hex),
-        )
+        .nest(&nest(&NPM), tollgate_npm::router(npm))
+        .nest(&nest(&CARGO), tollgate_cargo::router(cargo))
+        .nest(&nest(&RUBYGEMS), tollgate_rubygems::router(gems))
+        .nest(&nest(&HEX), tollgate_hex::router(hex))
         .merge(tollgate_billing::routes::router(billing.clone()))
         .merge(tollgate_web::router(tollgate_web::Web::new(
             registry.clone(),
