@@ -262,6 +262,7 @@ pub async fn billing_link(
             connect_webhook_secret: ctx.billing.stripe_connect_webhook_secret.clone(),
             connect_base: ctx.billing.stripe_connect_base.clone(),
             connect_client_id: ctx.billing.stripe_connect_client_id.clone(),
+            ecosystems: crate::server::ECOSYSTEMS,
         },
     );
     let url = billing.portal(&seller, &org).await?;

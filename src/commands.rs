@@ -281,12 +281,23 @@ impl SellerShown {
         }
     }
 
+    /// One line per ecosystem served: its repository (relative to the public URL).
     fn text(&self) -> String {
         let slug = &self.seller.slug;
-        format!(
-            "npm:      /{slug}/npm/\ncargo:    /{slug}/cargo/index/\nrubygems: /{slug}/gems/\nhex:      /{slug}/hex (repository name `{slug}`, public key {})",
-            self.hex_public_key_fingerprint
-        )
+        let place = tollgate_registry::ecosystem::Place {
+            public_url: "",
+            seller: slug,
+        };
+        let line = |e: &dyn tollgate_registry::ecosystem::EcosystemInfo| {
+            let label = format!("{}:", e.metrics_label());
+            let key = e.seller_key().map_or(String::new(), |_| {
+                let fingerprint = &self.hex_public_key_fingerprint;
+                format!(" (repository name `{slug}`, public key {fingerprint})")
+            });
+            format!("{label:<9} {}{key}", e.repository_url(&place))
+        };
+        let lines: Vec<String> = crate::server::ECOSYSTEMS.iter().map(line).collect();
+        lines.join("\n")
     }
 }
 

@@ -18,6 +18,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry as Prometheus;
 use tollgate_registry::Registry;
+use tollgate_registry::ecosystem::Ecosystems;
 use tracing::Instrument;
 
 type Labels = Vec<(String, String)>;
@@ -26,13 +27,15 @@ type Labels = Vec<(String, String)>;
 #[derive(Clone)]
 pub struct Ops {
     registry: Registry,
+    /// Name the `protocol` label of a request by its mount.
+    ecosystems: Ecosystems,
     prometheus: Arc<Prometheus>,
     requests: Family<Labels, Counter>,
     latency: Family<Labels, Histogram>,
 }
 
 impl Ops {
-    pub fn new(registry: Registry) -> Self {
+    pub fn new(registry: Registry, ecosystems: Ecosystems) -> Self {
         let requests = Family::<Labels, Counter>::default();
         let latency = Family::<Labels, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
@@ -51,6 +54,7 @@ impl Ops {
         registry.metrics().register(&mut prometheus);
         Self {
             registry,
+            ecosystems,
             prometheus: Arc::new(prometheus),
             requests,
             latency,
@@ -116,7 +120,7 @@ pub async fn observe(State(ops): State<Ops>, req: Request, next: Next) -> Respon
     let response = next.run(req).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    let protocol = protocol_of(&path);
+    let protocol = protocol_of(ops.ecosystems, &path);
     ops.requests
         .get_or_create(&vec![
             ("protocol".to_owned(), protocol.to_owned()),
@@ -164,15 +168,13 @@ fn loggable_path(path: &str) -> Cow<'_, str> {
     Cow::Owned(shown.join("/"))
 }
 
-/// `/acme/npm/…` → `npm`; anything else (health, metrics) → `ops`.
-fn protocol_of(path: &str) -> &'static str {
-    match path.split('/').nth(2) {
-        Some("npm") => "npm",
-        Some("cargo") => "cargo",
-        Some("hex") => "hex",
-        Some("gems") => "rubygems",
-        _ => "ops",
-    }
+/// `/acme/npm/…` → `npm` (the metrics label of the ecosystem mounted there); anything else
+/// (health, metrics, pages) → `ops`.
+fn protocol_of(ecosystems: Ecosystems, path: &str) -> &'static str {
+    path.split('/')
+        .nth(2)
+        .and_then(|mount| ecosystems.mounted_at(mount))
+        .map_or("ops", |e| e.metrics_label())
 }
 
 #[cfg(test)]
@@ -217,8 +219,12 @@ mod tests {
 
     #[test]
     fn protocols_from_paths() {
+        let protocol_of = |path| protocol_of(crate::server::ECOSYSTEMS, path);
         assert_eq!(protocol_of("/acme/npm/@acme%2fui"), "npm");
+        assert_eq!(protocol_of("/acme/cargo/index/config.json"), "cargo");
+        assert_eq!(protocol_of("/acme/hex/names"), "hex");
         assert_eq!(protocol_of("/acme/gems/versions"), "rubygems");
+        assert_eq!(protocol_of("/acme/dashboard"), "ops");
         assert_eq!(protocol_of("/healthz"), "ops");
         assert_eq!(protocol_of("/"), "ops");
     }

@@ -7,9 +7,14 @@ use axum::middleware;
 use axum::routing::get;
 use tollgate_billing::mail::Mailer;
 use tollgate_billing::service::{Billing, BillingConfig};
+use tollgate_cargo::ecosystem::ECOSYSTEM as CARGO;
 use tollgate_cargo::{CargoConfig, CargoState};
+use tollgate_hex::ecosystem::ECOSYSTEM as HEX;
 use tollgate_hex::{HexConfig, HexState};
+use tollgate_npm::ecosystem::ECOSYSTEM as NPM;
 use tollgate_npm::{NpmConfig, NpmState};
+use tollgate_registry::ecosystem::{EcosystemInfo, Ecosystems};
+use tollgate_rubygems::ecosystem::ECOSYSTEM as RUBYGEMS;
 use tollgate_rubygems::{RubygemsConfig, RubygemsState};
 use tower::Layer;
 use tower::util::MapRequestLayer;
@@ -19,6 +24,11 @@ use crate::ops::{self, Ops};
 
 use crate::cli::ServeArgs;
 use crate::commands::Context;
+
+/// The ecosystems this server serves, in the order pages list them: where each is mounted, its
+/// names, snippets and metrics label. A new ecosystem adds its descriptor here and its router
+/// below.
+pub static ECOSYSTEMS: Ecosystems = Ecosystems::new(&[&NPM, &CARGO, &HEX, &RUBYGEMS]);
 
 pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
@@ -77,24 +87,26 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
             connect_webhook_secret: ctx.billing.stripe_connect_webhook_secret.clone(),
             connect_base: ctx.billing.stripe_connect_base.clone(),
             connect_client_id: ctx.billing.stripe_connect_client_id.clone(),
+            ecosystems: ECOSYSTEMS,
         },
     );
-    let ops = Ops::new(registry.clone());
+    let ops = Ops::new(registry.clone(), ECOSYSTEMS);
     let app = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .with_state(ops.clone())
-        .nest("/{seller}/npm", tollgate_npm::router(npm))
-        .nest("/{seller}/cargo", tollgate_cargo::router(cargo))
-        .nest("/{seller}/gems/", tollgate_rubygems::router(gems))
-        .nest("/{seller}/hex", tollgate_hex::router(hex))
+        .nest(&nest(&NPM), tollgate_npm::router(npm))
+        .nest(&nest(&CARGO), tollgate_cargo::router(cargo))
+        .nest(&nest(&RUBYGEMS), tollgate_rubygems::router(gems))
+        .nest(&nest(&HEX), tollgate_hex::router(hex))
         .merge(tollgate_billing::routes::router(billing.clone()))
         .merge(tollgate_web::router(tollgate_web::Web::new(
             registry.clone(),
             billing,
             tollgate_web::WebConfig {
                 public_url: public_url.clone(),
+                ecosystems: ECOSYSTEMS,
             },
         )))
         .layer(middleware::from_fn_with_state(ops, ops::observe));
@@ -113,6 +125,17 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
     };
     crate::listener::serve(listener, app, timeouts, shutdown()).await;
     Ok(())
+}
+
+/// Where `ecosystem`'s router goes, checked to be in [`ECOSYSTEMS`] (so that its set-up,
+/// pages and metrics label are there too).
+fn nest(ecosystem: &dyn EcosystemInfo) -> String {
+    assert!(
+        ECOSYSTEMS.get(ecosystem.ecosystem()).is_some(),
+        "{} is mounted but not in ECOSYSTEMS",
+        ecosystem.display_name()
+    );
+    ecosystem.nest_path()
 }
 
 /// `a//b` → `a/b`. Clients join a configured URL that ends in `/` with a path that starts with

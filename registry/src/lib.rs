@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod db;
 pub mod document;
 pub mod domain;
+pub mod ecosystem;
 pub mod error;
 pub mod ids;
 pub mod json_shape;

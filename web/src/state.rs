@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use tollgate_billing::service::Billing;
 use tollgate_registry::Registry;
+use tollgate_registry::ecosystem::Ecosystems;
 
 use crate::live::LiveHub;
 
@@ -12,6 +13,8 @@ use crate::live::LiveHub;
 pub struct WebConfig {
     /// The public base URL, without a trailing `/` (links in mail, setup snippets).
     pub public_url: String,
+    /// The ecosystems served: repository URLs, set-up and publish snippets.
+    pub ecosystems: Ecosystems,
 }
 
 impl WebConfig {

@@ -7,7 +7,6 @@ pub mod license;
 pub mod mail;
 pub mod routes;
 pub mod service;
-pub mod setup;
 pub mod stripe;
 pub mod subscription;
 pub mod webhook;

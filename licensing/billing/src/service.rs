@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tollgate_registry::db::{StripeConnection, SubscriptionRecord, SubscriptionState};
 use tollgate_registry::domain::{NewToken, Org, Plan, SeatMode, Seller, TokenKind, VersionRule};
+use tollgate_registry::ecosystem::{Ecosystems, Place};
 use tollgate_registry::ids::OrgId;
 use tollgate_registry::secret::{Binding, SecretBox};
 use tollgate_registry::time::Timestamp;
@@ -36,6 +37,8 @@ pub struct BillingConfig {
     /// `TOLLGATE_STRIPE_CONNECT_CLIENT_ID`: the platform's Connect client id (`ca_…`), for the
     /// settings page's "Connect with Stripe".
     pub connect_client_id: Option<String>,
+    /// The ecosystems served, for the welcome mail's client set-up.
+    pub ecosystems: Ecosystems,
 }
 
 /// Why a billing request failed, sorted by what the caller should do.
@@ -474,13 +477,7 @@ impl Billing {
                     |e| tracing::error!(error = %e, "welcome mail: cannot issue a license key"),
                 )
                 .ok();
-        let setup = crate::setup::snippets(
-            &self.config.public_url,
-            &seller.slug,
-            &product.packages,
-            token,
-            self.hex_fingerprint(seller).await.as_deref(),
-        );
+        let setup = self.setup(seller, &product.packages, token).await;
         // The admin's way into the org's pages (seats, tokens, billing); a mail without it is
         // still worth sending.
         let sign_in_link = tollgate_registry::sign_in::issue(
@@ -512,14 +509,29 @@ impl Billing {
         }
     }
 
-    async fn hex_fingerprint(&self, seller: &Seller) -> Option<String> {
-        self.registry
-            .db()
-            .seller_key(seller.id, tollgate_hex::signing::PURPOSE)
+    /// The client set-up of `packages` with `token`; with placeholders for the seller's key
+    /// fingerprints when they cannot be read (the mail is still worth sending).
+    async fn setup(
+        &self,
+        seller: &Seller,
+        packages: &[tollgate_registry::domain::PackageRef],
+        token: &str,
+    ) -> Vec<(String, String)> {
+        let place = Place {
+            public_url: &self.config.public_url,
+            seller: &seller.slug,
+        };
+        let ecosystems = self.config.ecosystems;
+        ecosystems
+            .setup(&self.registry, place, seller.id, packages, token)
             .await
-            .ok()
-            .flatten()
-            .and_then(|k| tollgate_hex::signing::fingerprint_of_pem(&k.public))
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "welcome mail: cannot read the seller's keys");
+                ecosystems.setup_with(place, packages, token, |_| None)
+            })
+            .into_iter()
+            .map(|s| (s.title, s.text))
+            .collect()
     }
 
     /// Mails the org's admins when the subscription starts failing or ends.

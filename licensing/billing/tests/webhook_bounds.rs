@@ -55,6 +55,7 @@ async fn app() -> App {
             connect_webhook_secret: Some(PLATFORM_SECRET.into()),
             connect_base: None,
             connect_client_id: Some("ca_test".into()),
+            ecosystems: Default::default(),
         },
     );
     App {

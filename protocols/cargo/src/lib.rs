@@ -4,6 +4,7 @@
 
 mod api;
 mod auth;
+pub mod ecosystem;
 mod error;
 mod index;
 pub mod name;

@@ -5,6 +5,7 @@
 
 mod api;
 mod auth;
+pub mod ecosystem;
 mod error;
 pub mod etf;
 pub mod keys;

@@ -2,6 +2,7 @@
 //! dist-tags, for the unmodified npm CLI. See shared/protocols/npm.md for the traps.
 
 mod auth;
+pub mod ecosystem;
 mod error;
 pub mod name;
 pub mod packument;

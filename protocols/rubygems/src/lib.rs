@@ -5,6 +5,7 @@
 
 mod auth;
 pub mod compact;
+pub mod ecosystem;
 mod error;
 pub mod gemspec;
 pub mod legacy;

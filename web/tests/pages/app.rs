@@ -144,6 +144,7 @@ impl TestAppBuilder {
                 connect_webhook_secret: None,
                 connect_base: stripe.as_ref().map(|_| CONNECT_BASE.to_owned()),
                 connect_client_id: stripe.as_ref().map(|_| "ca_test_platform".to_owned()),
+                ecosystems: Default::default(),
             },
         );
         let db = registry.db();
@@ -226,6 +227,7 @@ impl TestAppBuilder {
             billing,
             WebConfig {
                 public_url: self.public_url.clone(),
+                ecosystems: Default::default(),
             },
         );
         TestApp {

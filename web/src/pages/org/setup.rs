@@ -6,6 +6,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tollgate_registry::ecosystem::Place;
+pub(super) use tollgate_registry::ecosystem::Snippet;
 
 use crate::auth::MemberUser;
 use crate::error::WebResult;
@@ -19,30 +21,19 @@ pub fn routes() -> Router<Web> {
     Router::new().route("/{seller}/org/{org}/setup", get(page))
 }
 
-/// One package manager's set-up.
-pub(super) struct Snippet {
-    pub title: String,
-    pub text: String,
-}
-
 /// The set-up of every ecosystem the org's products use, with `token` filled in.
 pub(super) async fn snippets(web: &Web, user: &MemberUser, token: &str) -> WebResult<Vec<Snippet>> {
     let db = web.registry.db();
     let packages = db.org_packages(user.org.id).await?;
-    let fingerprint = db
-        .seller_key(user.seller.id, tollgate_hex::signing::PURPOSE)
-        .await?
-        .and_then(|k| tollgate_hex::signing::fingerprint_of_pem(&k.public));
-    Ok(tollgate_billing::setup::snippets(
-        &web.config.public_url,
-        &user.seller.slug,
-        &packages,
-        token,
-        fingerprint.as_deref(),
-    )
-    .into_iter()
-    .map(|(title, text)| Snippet { title, text })
-    .collect())
+    let place = Place {
+        public_url: &web.config.public_url,
+        seller: &user.seller.slug,
+    };
+    Ok(web
+        .config
+        .ecosystems
+        .setup(&web.registry, place, user.seller.id, &packages, token)
+        .await?)
 }
 
 #[derive(Template)]

@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use tollgate_billing::connect::{self, ConnectError, Refusal};
 use tollgate_billing::service::BillingError;
+use tollgate_registry::ecosystem::{Ecosystems, Place, SellerKeyShown};
 use tower_sessions::Session;
 
 use crate::auth::{SellerUser, WHO, Who};
@@ -50,9 +51,8 @@ struct SettingsPage {
     own_endpoint: bool,
     /// This server offers Connect onboarding (client id and platform key set).
     connect_available: bool,
-    hex_fingerprint: Option<String>,
-    hex_url: String,
-    hex_key_url: String,
+    /// The seller keys buyers check (the Hex repository's signing key).
+    keys: Vec<SellerKeyShown>,
     license_key: String,
     license_key_url: String,
     repos: Vec<Repo>,
@@ -64,26 +64,14 @@ struct Repo {
 }
 
 /// Each ecosystem's repository URL, as its client is configured with it.
-fn repositories(public_url: &str, seller: &str) -> Vec<Repo> {
-    let base = format!("{public_url}/{seller}");
-    vec![
-        Repo {
-            ecosystem: "npm",
-            url: format!("{base}/npm/"),
-        },
-        Repo {
-            ecosystem: "Cargo (sparse index)",
-            url: format!("sparse+{base}/cargo/index/"),
-        },
-        Repo {
-            ecosystem: "Hex",
-            url: format!("{base}/hex"),
-        },
-        Repo {
-            ecosystem: "RubyGems",
-            url: format!("{base}/gems/"),
-        },
-    ]
+fn repositories(ecosystems: Ecosystems, place: &Place<'_>) -> Vec<Repo> {
+    ecosystems
+        .iter()
+        .map(|e| Repo {
+            ecosystem: e.repository_label(),
+            url: e.repository_url(place),
+        })
+        .collect()
 }
 
 async fn page(State(web): State<Web>, user: SellerUser) -> WebResult<Response> {
@@ -101,11 +89,16 @@ async fn page(State(web): State<Web>, user: SellerUser) -> WebResult<Response> {
             None => Stripe::OwnKey,
         },
     };
+    let place = Place {
+        public_url,
+        seller: &seller.slug,
+    };
     // Made by the Hex repository on its first request; until then there is none to show.
-    let hex_fingerprint = db
-        .seller_key(seller.id, tollgate_hex::signing::PURPOSE)
-        .await?
-        .and_then(|key| tollgate_hex::signing::fingerprint_of_pem(&key.public));
+    let keys = web
+        .config
+        .ecosystems
+        .seller_keys(&web.registry, place, seller.id)
+        .await?;
     // Made on first use, as `/{seller}/license/public_key` does.
     let license_key =
         tollgate_billing::license::public_key(&web.registry, &web.billing.secrets, seller)
@@ -123,12 +116,10 @@ async fn page(State(web): State<Web>, user: SellerUser) -> WebResult<Response> {
         events: &tollgate_billing::webhook::EVENTS,
         own_endpoint,
         connect_available: web.billing.connect_available(),
-        hex_fingerprint,
-        hex_url: format!("{base}/hex"),
-        hex_key_url: format!("{base}/hex/public_key"),
+        keys,
         license_key,
         license_key_url: format!("/{}/license/public_key", seller.slug),
-        repos: repositories(public_url, &seller.slug),
+        repos: repositories(web.config.ecosystems, &place),
     };
     Ok(html(&page).into_response())
 }
@@ -232,16 +223,44 @@ mod tests {
     }
 
     #[test]
-    fn repository_urls_match_the_protocol_routes() {
-        let repos = repositories("https://pkg.example.com", "acme");
-        let urls: Vec<&str> = repos.iter().map(|r| r.url.as_str()).collect();
+    fn repositories_come_from_the_ecosystems_in_their_order() {
+        use tollgate_registry::domain::Ecosystem;
+        use tollgate_registry::ecosystem::{EcosystemInfo, Setup, Snippet};
+        struct Fake(&'static str);
+        impl EcosystemInfo for Fake {
+            fn ecosystem(&self) -> Ecosystem {
+                Ecosystem::Npm
+            }
+            fn mount(&self) -> &'static str {
+                self.0
+            }
+            fn display_name(&self) -> &'static str {
+                self.0
+            }
+            fn repository_url(&self, place: &Place<'_>) -> String {
+                place.mount_url(self)
+            }
+            fn setup(&self, _: &Setup<'_>) -> Vec<Snippet> {
+                Vec::new()
+            }
+            fn publish(&self, _: &Place<'_>, _: &str) -> Snippet {
+                Snippet::new("", "")
+            }
+        }
+        let place = Place {
+            public_url: "https://pkg.example.com",
+            seller: "acme",
+        };
+        let repos = repositories(Ecosystems::new(&[&Fake("b"), &Fake("a")]), &place);
+        let shown: Vec<(&str, &str)> = repos
+            .iter()
+            .map(|r| (r.ecosystem, r.url.as_str()))
+            .collect();
         assert_eq!(
-            urls,
+            shown,
             [
-                "https://pkg.example.com/acme/npm/",
-                "sparse+https://pkg.example.com/acme/cargo/index/",
-                "https://pkg.example.com/acme/hex",
-                "https://pkg.example.com/acme/gems/",
+                ("b", "https://pkg.example.com/acme/b"),
+                ("a", "https://pkg.example.com/acme/a")
             ]
         );
     }

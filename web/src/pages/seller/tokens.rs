@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use tollgate_registry::domain::{NewToken, PackageRef, TokenKind, TokenRecord};
+use tollgate_registry::ecosystem::{Place, Snippet};
 use tollgate_registry::time::Timestamp;
 use tollgate_registry::token;
 
@@ -51,13 +52,8 @@ struct CreatedPage {
     secret: String,
     id: String,
     scope: Vec<String>,
-    /// `{public_url}/{seller}`, for the publish snippets.
-    base: String,
-    /// `host[:port]/{seller}` without the scheme (npm's auth line).
-    bare: String,
-    seller: String,
-    /// Cargo's variable for the registry named after the seller (`CARGO_REGISTRIES_ACME_TOKEN`).
-    cargo_env: String,
+    /// How to publish with it, per ecosystem.
+    snippets: Vec<Snippet>,
 }
 
 #[derive(Template)]
@@ -87,13 +83,6 @@ fn parse_scope(text: &str) -> Result<Vec<PackageRef>, String> {
 
 /// Cargo reads a registry's token from `CARGO_REGISTRIES_<NAME>_TOKEN`, the name upper-cased
 /// with `-` as `_`.
-fn cargo_token_env(registry: &str) -> String {
-    format!(
-        "CARGO_REGISTRIES_{}_TOKEN",
-        registry.to_ascii_uppercase().replace('-', "_")
-    )
-}
-
 fn scope_of(t: &TokenRecord) -> Vec<String> {
     t.packages.iter().map(ToString::to_string).collect()
 }
@@ -180,20 +169,17 @@ async fn create(
     // Not live: the page must never be re-fetched (the secret is not kept anywhere).
     let mut chrome = Chrome::seller(&user, "New publish token", "tokens");
     chrome.live_url = None;
-    let base = format!("{}/{}", web.config.public_url, user.seller.slug);
-    let bare = base
-        .split_once("://")
-        .map_or(base.as_str(), |(_, rest)| rest)
-        .to_owned();
+    let place = Place {
+        public_url: &web.config.public_url,
+        seller: &user.seller.slug,
+    };
+    let snippets = web.config.ecosystems.publish(place, &generated.secret);
     let page = CreatedPage {
         chrome,
         secret: generated.secret,
         id: generated.id.0,
         scope: packages.iter().map(ToString::to_string).collect(),
-        base,
-        bare,
-        seller: user.seller.slug.clone(),
-        cargo_env: cargo_token_env(&user.seller.slug),
+        snippets,
     };
     Ok(html(&page).into_response())
 }
@@ -254,13 +240,5 @@ mod tests {
         assert!(parse_scope("").expect("empty scope").is_empty());
         assert!(parse_scope("left-pad").is_err());
         assert!(parse_scope("pip:requests").is_err());
-    }
-
-    #[test]
-    fn cargo_env_names_follow_cargo() {
-        assert_eq!(
-            cargo_token_env("acme-inc"),
-            "CARGO_REGISTRIES_ACME_INC_TOKEN"
-        );
     }
 }
