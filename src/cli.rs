@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-mod scope;
-pub use scope::parse;
+pub mod scope;
+
 use tollgate_registry::domain::{PackageRef, VersionRule};
 
 #[derive(Debug, Parser)]
@@ -417,6 +417,7 @@ pub enum LicenseCmd {
 
 #[cfg(test)]
 mod tests {
+    use super::scope::SCOPED;
 
     /// Every argument of every command that reads a variable hides its value in `--help`.
     #[test]
@@ -434,7 +435,7 @@ mod tests {
                 walk(sub, &format!("{path} {}", sub.get_name()), bad, seen);
             }
         }
-        let mut cli = super::scope::command();
+        let mut cli = super::scope::command::<super::Cli>();
         // As parsing sees it: global options copied into every subcommand.
         cli.build();
         let mut bad = Vec::new();
@@ -448,5 +449,100 @@ mod tests {
             bad.is_empty(),
             "these show their variable's value in --help: {bad:?}"
         );
+    }
+
+    /// The help of `path` (`tollgate seat revoke`), as `--help` prints it.
+    fn help(path: &str) -> String {
+        let mut cmd = super::scope::command::<super::Cli>();
+        for name in path.split(' ').skip(1) {
+            cmd = cmd
+                .find_subcommand(name)
+                .unwrap_or_else(|| panic!("no command {path}"))
+                .clone();
+        }
+        cmd.render_long_help().to_string()
+    }
+
+    /// Does `help` list `option` (`--store`), as opposed to only mentioning it?
+    fn lists(help: &str, option: &str) -> bool {
+        help.lines().any(|line| {
+            line.trim_start()
+                .strip_prefix(option)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+        })
+    }
+
+    /// Each command's `--help` shows the store, mail and Stripe options only where it uses them,
+    /// and the database options everywhere but the offline key check.
+    #[test]
+    fn each_command_shows_its_own_options() {
+        let options = |ids: &[&str]| -> Vec<String> {
+            ids.iter()
+                .map(|id| format!("--{}", id.replace('_', "-")))
+                .collect()
+        };
+        for path in [
+            "tollgate serve",
+            "tollgate gc",
+            "tollgate seat revoke",
+            "tollgate org billing-link",
+            "tollgate seller create",
+            "tollgate token create",
+            "tollgate license verify",
+        ] {
+            let text = help(path);
+            for (heading, ids, commands) in SCOPED {
+                for option in options(ids) {
+                    assert_eq!(
+                        lists(&text, &option),
+                        commands.contains(&path),
+                        "{path} --help and {option} ({heading}):\n{text}"
+                    );
+                }
+            }
+            assert_eq!(
+                lists(&text, "--database-url"),
+                path != "tollgate license verify",
+                "{path}:\n{text}"
+            );
+        }
+        // Pinned, so that a change to SCOPED shows here: (command, store, mail, Stripe).
+        for (path, store, mail, stripe) in [
+            ("tollgate serve", true, true, true),
+            ("tollgate gc", true, false, false),
+            ("tollgate seat revoke", false, true, false),
+            ("tollgate org billing-link", false, true, true),
+            ("tollgate seller create", false, false, false),
+        ] {
+            let text = help(path);
+            assert_eq!(lists(&text, "--store"), store, "{path}");
+            assert_eq!(lists(&text, "--smtp-url"), mail, "{path}");
+            assert_eq!(lists(&text, "--stripe-platform-key"), stripe, "{path}");
+        }
+        // The top command lists everything, each under its group.
+        let top = help("tollgate");
+        for (heading, ids, _) in SCOPED {
+            assert!(top.contains(heading), "{heading}:\n{top}");
+            for option in options(ids) {
+                assert!(lists(&top, &option), "{option}:\n{top}");
+            }
+        }
+    }
+
+    /// An option given after the command still reaches it, as before the command.
+    #[test]
+    fn options_parse_before_and_after_the_command() {
+        use clap::FromArgMatches;
+        for args in [
+            &["tollgate", "--data", "/d", "gc", "--store", "s3://b/p"][..],
+            &["tollgate", "gc", "--data", "/d", "--store", "s3://b/p"][..],
+        ] {
+            let matches = super::scope::command::<super::Cli>()
+                .try_get_matches_from(args)
+                .expect("parses");
+            let cli = super::Cli::from_arg_matches(&matches).expect("cli");
+            assert_eq!(cli.data, std::path::PathBuf::from("/d"), "{args:?}");
+            assert_eq!(cli.store.as_deref(), Some("s3://b/p"), "{args:?}");
+        }
     }
 }

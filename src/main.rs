@@ -13,7 +13,7 @@ use crate::cli::{Cli, Command, ServeArgs};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let mut cli = cli::parse();
+    let mut cli: Cli = cli::scope::parse();
     let command = cli
         .command
         .take()
