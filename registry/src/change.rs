@@ -44,6 +44,13 @@ impl FromStr for Change {
     }
 }
 
+/// How often a server reads the change log: the bound on how long a change made by the CLI or
+/// another replica can go unseen (on PostgreSQL, NOTIFY usually delivers it within milliseconds).
+pub const CHANGE_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Called with every change applied, for caches that live outside the core (rendered indexes).
+pub type Listener = std::sync::Arc<dyn Fn(&Change) + Send + Sync>;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tollgate_registry::document::Document;
 use tollgate_registry::domain::Ecosystem;
-use tollgate_registry::registry::{Caller, Readable, Refusal};
+use tollgate_registry::registry::Caller;
+use tollgate_registry::registry::download::{Readable, Refusal};
 
 use crate::error::CargoError;
 use crate::name::{index_path, stored, validate};

@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use tollgate_registry::access::Visibility;
 use tollgate_registry::document::Document;
 use tollgate_registry::domain::{Ecosystem, PackageState, Seller};
-use tollgate_registry::registry::{Caller, Readable, Refusal};
+use tollgate_registry::registry::Caller;
+use tollgate_registry::registry::download::{Readable, Refusal};
 
 use crate::error::{HexError, hex_message};
 use crate::paths::{FilePath, NamePath, SellerPath};

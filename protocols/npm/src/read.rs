@@ -4,7 +4,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tollgate_registry::domain::{Ecosystem, Seller, TokenKind};
-use tollgate_registry::registry::{Caller, Readable, Refusal};
+use tollgate_registry::registry::Caller;
+use tollgate_registry::registry::download::{Readable, Refusal};
 
 use crate::error::NpmError;
 use crate::name::{basename, validate};

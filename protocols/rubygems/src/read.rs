@@ -10,7 +10,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tollgate_registry::domain::{Ecosystem, PackageState, Seller};
-use tollgate_registry::registry::{Allowed, Caller, Readable, Refusal};
+use tollgate_registry::registry::Caller;
+use tollgate_registry::registry::download::{Allowed, Readable, Refusal};
 
 use crate::error::GemError;
 use crate::gemspec::{GemSpec, shown, valid_name};

@@ -2,18 +2,13 @@
 //! CLI, other replicas) as soon as PostgreSQL's NOTIFY announces them, and by polling every
 //! [`CHANGE_POLL`] (the only way on SQLite, a safety net on PostgreSQL).
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::Registry;
-use crate::change::Change;
+use crate::change::{CHANGE_POLL, Change, Listener};
 use crate::db::{Backend, CHANGES_CHANNEL};
 use crate::time::Timestamp;
-
-/// How often a server reads the change log: the bound on how long a change made by the CLI or
-/// another replica can go unseen (on PostgreSQL, NOTIFY usually delivers it within milliseconds).
-pub const CHANGE_POLL: Duration = Duration::from_millis(50);
 
 /// How long to wait before reconnecting a lost PostgreSQL listener.
 const RELISTEN: Duration = Duration::from_secs(1);
@@ -23,9 +18,6 @@ const BATCH: i64 = 1000;
 
 /// Change-log rows older than this are deleted (servers read only the newest ones).
 const KEEP_CHANGES: Duration = Duration::from_secs(24 * 3600);
-
-/// Called with every change applied, for caches that live outside the core (rendered indexes).
-pub type Listener = Arc<dyn Fn(&Change) + Send + Sync>;
 
 impl Registry {
     /// Registers a cache of a protocol crate to be invalidated with the core's.

@@ -2,9 +2,10 @@
 //! cached lookups, runs the publish pipeline and records downloads. Caches follow the database's
 //! change log (see `changes`), so a revoke made anywhere is seen within one poll period.
 
+mod caller;
 mod changes;
-mod download;
-mod gc;
+pub mod download;
+pub mod gc;
 mod respond;
 #[cfg(test)]
 mod tests;
@@ -26,9 +27,8 @@ use crate::time::Timestamp;
 use crate::token;
 use crate::{Error, Result};
 
-pub use changes::{CHANGE_POLL, Listener};
-pub use download::{Allowed, Download, Readable, Refusal, Shelf};
-pub use gc::GcReport;
+pub use crate::change::{CHANGE_POLL, Listener};
+pub use caller::{AuthError, AuthOrDbError, Caller};
 
 const CACHE_CAP: usize = 100_000;
 
@@ -68,21 +68,6 @@ pub enum Delivery {
     Stream(crate::store::BlobStream),
     /// Fetched by the client from this short-lived URL (a redirect).
     Redirect(String),
-}
-
-/// An authenticated caller: a valid, unrevoked token of the seller whose URL was asked.
-#[derive(Debug, Clone)]
-pub struct Caller(pub Arc<TokenRecord>);
-
-/// Why a request could not be authenticated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthError {
-    /// No credentials were sent.
-    Missing,
-    /// The credentials are not a token of this seller.
-    Unknown,
-    /// The token, or its seat, was revoked: the text says which.
-    Revoked(String),
 }
 
 /// What the access rule says about one package for one caller.
@@ -443,24 +428,5 @@ impl Registry {
         if let Err(e) = self.0.db.record_download(&event).await {
             tracing::error!(error = %e, release = %release.id, "could not record a download");
         }
-    }
-}
-
-/// Authentication fails either for the caller's reasons or for the server's.
-#[derive(Debug)]
-pub enum AuthOrDbError {
-    Auth(AuthError),
-    Db(Error),
-}
-
-impl From<AuthError> for AuthOrDbError {
-    fn from(e: AuthError) -> Self {
-        Self::Auth(e)
-    }
-}
-
-impl From<Error> for AuthOrDbError {
-    fn from(e: Error) -> Self {
-        Self::Db(e)
     }
 }

@@ -6,7 +6,8 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{Delivery, Download};
+use super::Delivery;
+use super::download::Download;
 
 impl Download {
     /// The response: `headers` (the protocol's content type and extras) go with streamed bytes;
