@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
-use super::MailError;
+use super::error::MailError;
 
 /// One message read from a `.eml` file.
 #[derive(Clone, Debug)]

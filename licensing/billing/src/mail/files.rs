@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::MailError;
+use super::error::MailError;
 
 /// Writes `raw` into `dir` as `<UTC time>-<subject slug>-<random>.eml`, atomically: readers that
 /// list `*.eml` never see a partial file (the temporary file is hidden, then renamed).

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::Message;
+use super::message::Message;
 
 /// Facts for [`purchase_welcome`].
 #[derive(Clone, Debug)]

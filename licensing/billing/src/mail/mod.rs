@@ -7,7 +7,9 @@
 //! and subject only. [`eml`] reads the files back (tests, operators).
 
 pub mod eml;
+mod error;
 mod files;
+mod message;
 pub mod messages;
 pub mod smtp_url;
 
@@ -23,6 +25,8 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
+pub use error::MailError;
+pub use message::Message;
 pub use messages::{
     Invite, LicenseEnded, PaymentFailed, SeatRevoked, SignIn, Welcome, license_ended,
     payment_failed, purchase_welcome, seat_invite, seat_revoked, sign_in,
@@ -31,47 +35,6 @@ use smtp_url::{Security, SmtpUrl};
 
 /// How long one SMTP exchange may take before the send fails.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// What went wrong configuring, sending or reading mail.
-#[derive(Debug, thiserror::Error)]
-pub enum MailError {
-    /// `TOLLGATE_SMTP_URL` cannot be used; the reason never repeats its password.
-    #[error("TOLLGATE_SMTP_URL: {0}")]
-    SmtpUrl(String),
-    /// The configured sender is not a mailbox.
-    #[error("mail sender {address:?} is not an address like \"Name <user@example.com>\": {reason}")]
-    From { address: String, reason: String },
-    /// A message's recipient is not a mailbox.
-    #[error("mail recipient {address:?} is not an e-mail address: {reason}")]
-    Recipient { address: String, reason: String },
-    /// lettre could not assemble the message.
-    #[error("cannot build the mail: {0}")]
-    Build(#[from] lettre::error::Error),
-    /// The SMTP server refused the message or could not be reached.
-    #[error("sending mail through {server}: {source}")]
-    Smtp {
-        server: String,
-        source: lettre::transport::smtp::Error,
-    },
-    /// Writing or reading a mail file.
-    #[error("mail file {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// A mail file that [`eml`] cannot read.
-    #[error("cannot read the mail: {0}")]
-    Parse(String),
-}
-
-/// One plain-text UTF-8 message to one recipient.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Message {
-    /// `user@example.com` or `Name <user@example.com>`.
-    pub to: String,
-    pub subject: String,
-    pub text: String,
-}
 
 /// Sends [`Message`]s through SMTP or into files; cheap to clone (share one per process).
 #[derive(Clone)]

@@ -19,7 +19,7 @@ use std::net::IpAddr;
 
 use percent_encoding::percent_decode_str;
 
-use super::MailError;
+use super::error::MailError;
 
 /// How the connection is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
