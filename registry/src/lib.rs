@@ -21,6 +21,7 @@ pub mod store;
 pub mod time;
 pub mod token;
 pub mod upload;
+pub mod views;
 
 pub use error::{Error, Result};
 pub use registry::Registry;

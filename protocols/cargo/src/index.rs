@@ -124,7 +124,6 @@ async fn render(
 ) -> Result<Document, CargoError> {
     let metadata: HashMap<_, Value> = state
         .registry
-        .db()
         .release_metadata(pkg.id)
         .await?
         .into_iter()

@@ -2,10 +2,19 @@
 //! cached lookups, runs the publish pipeline and records downloads. Caches follow the database's
 //! change log (see `changes`), so a revoke made anywhere is seen within one poll period.
 
+mod billing;
 mod changes;
+mod database;
 mod gc;
+mod links;
+mod orgs;
+mod products;
+mod reads;
+mod seats;
+mod sellers;
 #[cfg(test)]
 mod tests;
+mod tokens;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
@@ -119,7 +128,7 @@ impl Registry {
         })))
     }
 
-    pub fn db(&self) -> &Db {
+    pub(crate) fn db(&self) -> &Db {
         &self.0.db
     }
 

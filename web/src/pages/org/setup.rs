@@ -27,8 +27,8 @@ pub(super) struct Snippet {
 
 /// The set-up of every ecosystem the org's products use, with `token` filled in.
 pub(super) async fn snippets(web: &Web, user: &MemberUser, token: &str) -> WebResult<Vec<Snippet>> {
-    let db = web.registry.db();
-    let packages = db.org_packages(user.org.id).await?;
+    let db = &web.registry;
+    let packages = web.registry.views().org_packages(user.org.id).await?;
     let fingerprint = db
         .seller_key(user.seller.id, tollgate_hex::signing::PURPOSE)
         .await?

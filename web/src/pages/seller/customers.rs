@@ -8,8 +8,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tollgate_registry::db::Customer;
 use tollgate_registry::time::Timestamp;
+use tollgate_registry::views::Customer;
 
 use crate::auth::SellerUser;
 use crate::error::WebResult;
@@ -87,7 +87,7 @@ fn line(c: Customer) -> Line {
 async fn page(State(web): State<Web>, user: SellerUser) -> WebResult<Response> {
     let customers = web
         .registry
-        .db()
+        .views()
         .customers(user.seller.id, Timestamp::now())
         .await?;
     let total = thousands(customers.len() as i64);

@@ -2,15 +2,16 @@
 //! audit, package summaries, recent releases and the live-update lookups. Every test has a
 //! second seller whose data must never show up in the first one's pages.
 
-use tollgate_registry::db::{AuditFilter, AuditRow, Db, SubscriptionState};
-use tollgate_registry::domain::{
+use crate::db::{Db, SubscriptionState};
+use crate::domain::{
     DownloadEvent, Ecosystem, Org, Plan, Product, Release, Retirement, SeatMode, Seller,
     VersionRule,
 };
-use tollgate_registry::ids::{OrgId, PackageId, TokenId};
-use tollgate_registry::time::Timestamp;
+use crate::ids::{OrgId, PackageId, TokenId};
+use crate::time::Timestamp;
+use crate::views::{AuditFilter, AuditRow, Views};
 
-use crate::fixtures::{
+use super::fixtures::{
     at, cargo, download, grant, npm, org, package_id, product, release, seat, seller,
 };
 
@@ -88,6 +89,7 @@ fn own_download(seller: &Seller, release: &Release, when: Timestamp) -> Download
 }
 
 pub async fn seller_figures_count_live_orgs_seats_and_mrr(db: &Db) {
+    let views = &Views(db.clone());
     let acme = seller(db, "acme").await;
     let globex = seller(db, "globex").await;
     let pro = product(db, &acme, "pro", &[npm("@acme/pro")]).await;
@@ -219,7 +221,7 @@ pub async fn seller_figures_count_live_orgs_seats_and_mrr(db: &Db) {
     .await;
     seat(db, &initech, "i1@initech.test").await;
 
-    let figures = db.seller_figures(acme.id, now).await.expect("figures");
+    let figures = views.seller_figures(acme.id, now).await.expect("figures");
     assert_eq!(figures.active_orgs, 5, "alpha, beta, gamma, epsilon, zeta");
     assert_eq!(
         figures.paid_seats,
@@ -233,7 +235,7 @@ pub async fn seller_figures_count_live_orgs_seats_and_mrr(db: &Db) {
         [("eur".to_owned(), 6067), ("usd".to_owned(), 3000 + 1000)]
     );
 
-    let figures = db.seller_figures(globex.id, now).await.expect("figures");
+    let figures = views.seller_figures(globex.id, now).await.expect("figures");
     assert_eq!(
         (
             figures.active_orgs,
@@ -246,7 +248,7 @@ pub async fn seller_figures_count_live_orgs_seats_and_mrr(db: &Db) {
     assert_eq!(figures.mrr, [("usd".to_owned(), 50_000)]);
 
     let nobody = seller(db, "nobody").await;
-    let figures = db.seller_figures(nobody.id, now).await.expect("figures");
+    let figures = views.seller_figures(nobody.id, now).await.expect("figures");
     assert_eq!(
         (
             figures.active_orgs,
@@ -260,6 +262,7 @@ pub async fn seller_figures_count_live_orgs_seats_and_mrr(db: &Db) {
 }
 
 pub async fn downloads_per_day_are_zero_filled_utc_days(db: &Db) {
+    let views = &Views(db.clone());
     let acme = seller(db, "acme").await;
     let globex = seller(db, "globex").await;
     let alpha = org(db, &acme, "alpha").await;
@@ -304,46 +307,48 @@ pub async fn downloads_per_day_are_zero_filled_utc_days(db: &Db) {
         .zip(counts)
         .collect()
     };
-    let all = db
+    let all = views
         .downloads_per_day(acme.id, None, 7, now)
         .await
         .expect("per day");
     assert_eq!(all, days([1, 0, 0, 2, 0, 0, 2]));
-    let by_alpha = db
+    let by_alpha = views
         .downloads_per_day(acme.id, Some(alpha.id), 7, now)
         .await
         .expect("per day");
     assert_eq!(by_alpha, days([1, 0, 0, 1, 0, 0, 1]));
-    let by_beta = db
+    let by_beta = views
         .downloads_per_day(acme.id, Some(beta.id), 7, now)
         .await
         .expect("per day");
     assert_eq!(by_beta, days([0, 0, 0, 1, 0, 0, 0]));
     // Another seller's org: nothing of acme's, nothing of its own through acme.
-    let crossed = db
+    let crossed = views
         .downloads_per_day(acme.id, Some(initech.id), 7, now)
         .await
         .expect("per day");
     assert_eq!(crossed, days([0; 7]));
-    let theirs = db
+    let theirs = views
         .downloads_per_day(globex.id, None, 7, now)
         .await
         .expect("per day");
     assert_eq!(theirs, days([1, 0, 0, 0, 0, 0, 1]));
 
     assert_eq!(
-        db.downloads_per_day(acme.id, None, 1, now)
+        views
+            .downloads_per_day(acme.id, None, 1, now)
             .await
             .expect("one day"),
         [("2026-10-01".to_owned(), 2)]
     );
     assert!(
-        db.downloads_per_day(acme.id, None, 0, now)
+        views
+            .downloads_per_day(acme.id, None, 0, now)
             .await
             .expect("no days")
             .is_empty()
     );
-    let month = db
+    let month = views
         .downloads_per_day(acme.id, None, 30, now)
         .await
         .expect("30 days");
@@ -353,6 +358,7 @@ pub async fn downloads_per_day_are_zero_filled_utc_days(db: &Db) {
 }
 
 pub async fn customers_show_plan_seats_state_and_recent_use(db: &Db) {
+    let views = &Views(db.clone());
     let acme = seller(db, "acme").await;
     let globex = seller(db, "globex").await;
     let pro = product(db, &acme, "pro", &[npm("@acme/ui")]).await;
@@ -425,7 +431,7 @@ pub async fn customers_show_plan_seats_state_and_recent_use(db: &Db) {
 
     // `customers` reads everything in two queries (orgs with their per-org figures, then
     // the last 30 days' downloads grouped by org), however many orgs there are.
-    let customers = db.customers(acme.id, now).await.expect("customers");
+    let customers = views.customers(acme.id, now).await.expect("customers");
     let slugs: Vec<&str> = customers.iter().map(|c| c.org.slug.as_str()).collect();
     assert_eq!(slugs, ["alpha", "beta", "gamma"]);
 
@@ -458,7 +464,7 @@ pub async fn customers_show_plan_seats_state_and_recent_use(db: &Db) {
     assert!(c.versions_in_use.is_empty());
     assert_eq!((c.last_download, c.downloads_30d), (None, 0));
 
-    let theirs = db.customers(globex.id, now).await.expect("customers");
+    let theirs = views.customers(globex.id, now).await.expect("customers");
     assert_eq!(theirs.len(), 1);
     assert_eq!(theirs[0].org.id, initech.id);
     assert_eq!(theirs[0].versions_in_use, ["@acme/ui@9.0.0"]);
@@ -472,6 +478,7 @@ fn summary(rows: &[AuditRow]) -> Vec<(i64, &str, &str)> {
 }
 
 pub async fn download_audit_filters_pages_and_isolates_sellers(db: &Db) {
+    let views = &Views(db.clone());
     let acme = seller(db, "acme").await;
     let globex = seller(db, "globex").await;
     let alpha = org(db, &acme, "alpha").await;
@@ -506,7 +513,7 @@ pub async fn download_audit_filters_pages_and_isolates_sellers(db: &Db) {
     .await;
 
     let audit = |filter: AuditFilter| async move {
-        db.download_audit(acme.id, &filter).await.expect("audit")
+        views.download_audit(acme.id, &filter).await.expect("audit")
     };
     let all = audit(AuditFilter::default()).await;
     assert_eq!(
@@ -619,7 +626,7 @@ pub async fn download_audit_filters_pages_and_isolates_sellers(db: &Db) {
         .await
         .is_empty()
     );
-    let globex_audit = db
+    let globex_audit = views
         .download_audit(
             globex.id,
             &AuditFilter {
@@ -630,7 +637,7 @@ pub async fn download_audit_filters_pages_and_isolates_sellers(db: &Db) {
         .await
         .expect("audit");
     assert!(globex_audit.is_empty());
-    let globex_audit = db
+    let globex_audit = views
         .download_audit(globex.id, &AuditFilter::default())
         .await
         .expect("audit");
@@ -639,6 +646,7 @@ pub async fn download_audit_filters_pages_and_isolates_sellers(db: &Db) {
 }
 
 pub async fn package_summaries_count_live_releases_and_recent_downloads(db: &Db) {
+    let views = &Views(db.clone());
     let acme = seller(db, "acme").await;
     let globex = seller(db, "globex").await;
     let alpha = org(db, &acme, "alpha").await;
@@ -681,7 +689,10 @@ pub async fn package_summaries_count_live_releases_and_recent_downloads(db: &Db)
     )
     .await;
 
-    let summaries = db.package_summaries(acme.id, now).await.expect("summaries");
+    let summaries = views
+        .package_summaries(acme.id, now)
+        .await
+        .expect("summaries");
     let rows: Vec<_> = summaries
         .iter()
         .map(|s| {
@@ -706,7 +717,7 @@ pub async fn package_summaries_count_live_releases_and_recent_downloads(db: &Db)
     );
     assert_eq!(summaries[2].id, ui);
 
-    let theirs = db
+    let theirs = views
         .package_summaries(globex.id, now)
         .await
         .expect("summaries");
@@ -722,6 +733,7 @@ pub async fn package_summaries_count_live_releases_and_recent_downloads(db: &Db)
 }
 
 pub async fn recent_releases_are_live_newest_first(db: &Db) {
+    let views = &Views(db.clone());
     let acme = seller(db, "acme").await;
     let globex = seller(db, "globex").await;
     release(&acme, "@acme/ui", "1.0.0")
@@ -754,7 +766,7 @@ pub async fn recent_releases_are_live_newest_first(db: &Db) {
         .await
         .expect("revert");
 
-    let recent = db.recent_releases(acme.id, 10).await.expect("recent");
+    let recent = views.recent_releases(acme.id, 10).await.expect("recent");
     let rows: Vec<_> = recent
         .iter()
         .map(|r| {
@@ -776,12 +788,12 @@ pub async fn recent_releases_are_live_newest_first(db: &Db) {
             ("npm", "@acme/ui", "1.0.0", 100, false, false),
         ]
     );
-    let two = db.recent_releases(acme.id, 2).await.expect("recent");
+    let two = views.recent_releases(acme.id, 2).await.expect("recent");
     assert_eq!(
         two.iter().map(|r| r.version.as_str()).collect::<Vec<_>>(),
         ["0.1.0", "2.0.0"]
     );
-    let theirs = db.recent_releases(globex.id, 10).await.expect("recent");
+    let theirs = views.recent_releases(globex.id, 10).await.expect("recent");
     assert_eq!(
         theirs
             .iter()
@@ -792,6 +804,7 @@ pub async fn recent_releases_are_live_newest_first(db: &Db) {
 }
 
 pub async fn live_update_lookups_follow_sellers_and_new_downloads(db: &Db) {
+    let views = &Views(db.clone());
     let acme = seller(db, "acme").await;
     let globex = seller(db, "globex").await;
     let alpha = org(db, &acme, "alpha").await;
@@ -803,8 +816,8 @@ pub async fn live_update_lookups_follow_sellers_and_new_downloads(db: &Db) {
     db.revoke_seat(alpha.id, "a2@alpha.test", at(1))
         .await
         .expect("revoke");
-    assert_eq!(db.org_seats_used(alpha.id).await.expect("seats"), 2);
-    assert_eq!(db.org_seats_used(beta.id).await.expect("seats"), 0);
+    assert_eq!(views.org_seats_used(alpha.id).await.expect("seats"), 2);
+    assert_eq!(views.org_seats_used(beta.id).await.expect("seats"), 0);
 
     let ui = release(&acme, "@acme/ui", "1.0.0").publish(db, at(0)).await;
     let x = release(&globex, "@globex/x", "1.0.0")
@@ -813,30 +826,37 @@ pub async fn live_update_lookups_follow_sellers_and_new_downloads(db: &Db) {
     let ui_id = package_id(db, &acme, &npm("@acme/ui")).await;
     let x_id = package_id(db, &globex, &npm("@globex/x")).await;
     assert_eq!(
-        db.package_seller(ui_id).await.expect("seller"),
+        views.package_seller(ui_id).await.expect("seller"),
         Some(acme.id)
     );
     assert_eq!(
-        db.package_seller(x_id).await.expect("seller"),
+        views.package_seller(x_id).await.expect("seller"),
         Some(globex.id)
     );
     assert_eq!(
-        db.package_seller(PackageId(999_999)).await.expect("seller"),
+        views
+            .package_seller(PackageId(999_999))
+            .await
+            .expect("seller"),
         None
     );
     assert_eq!(
-        db.org_seller(alpha.id).await.expect("seller"),
+        views.org_seller(alpha.id).await.expect("seller"),
         Some(acme.id)
     );
     assert_eq!(
-        db.org_seller(initech.id).await.expect("seller"),
+        views.org_seller(initech.id).await.expect("seller"),
         Some(globex.id)
     );
-    assert_eq!(db.org_seller(OrgId(999_999)).await.expect("seller"), None);
+    assert_eq!(
+        views.org_seller(OrgId(999_999)).await.expect("seller"),
+        None
+    );
 
-    assert_eq!(db.download_watermark().await.expect("watermark"), 0);
+    assert_eq!(views.download_watermark().await.expect("watermark"), 0);
     assert!(
-        db.download_activity_since(0)
+        views
+            .download_activity_since(0)
             .await
             .expect("activity")
             .is_empty()
@@ -851,10 +871,10 @@ pub async fn live_update_lookups_follow_sellers_and_new_downloads(db: &Db) {
         ],
     )
     .await;
-    let mark = db.download_watermark().await.expect("watermark");
+    let mark = views.download_watermark().await.expect("watermark");
     assert!(mark > 0);
     assert_eq!(
-        db.download_activity_since(0).await.expect("activity"),
+        views.download_activity_since(0).await.expect("activity"),
         [
             (acme.id, None),
             (acme.id, Some(alpha.id)),
@@ -862,21 +882,23 @@ pub async fn live_update_lookups_follow_sellers_and_new_downloads(db: &Db) {
         ]
     );
     assert!(
-        db.download_activity_since(mark)
+        views
+            .download_activity_since(mark)
             .await
             .expect("activity")
             .is_empty()
     );
 
     record(db, [download(&ui, &beta, "tg_b", at(20))]).await;
-    let next = db.download_watermark().await.expect("watermark");
+    let next = views.download_watermark().await.expect("watermark");
     assert!(next > mark);
     assert_eq!(
-        db.download_activity_since(mark).await.expect("activity"),
+        views.download_activity_since(mark).await.expect("activity"),
         [(acme.id, Some(beta.id))]
     );
     assert!(
-        db.download_activity_since(next)
+        views
+            .download_activity_since(next)
             .await
             .expect("activity")
             .is_empty()

@@ -1,14 +1,16 @@
-//! Conformance suite for the database port ([`Db`](tollgate_registry::db::Db)): every test body
+//! Conformance suite for the database port ([`Db`](crate::db::Db)) and the pages' read models
+//! ([`Views`](crate::views::Views)), inside the crate because the port is private to it: every test body
 //! is written once, as an `async fn(&Db)`, and [`conformance!`] runs it on SQLite (a temporary
 //! file, always) and on PostgreSQL (a fresh database per test, when `TOLLGATE_TEST_POSTGRES_URL`
 //! is set; skipped with a printed note otherwise). A test `NAME` runs as `NAME::sqlite` and
-//! `NAME::postgres`, so `cargo test --test db_conformance postgres` selects one backend. (Modules
+//! `NAME::postgres`, so `cargo test -p tollgate-registry --lib conformance::` selects the suite
+//! and `… postgres` one backend. (Modules
 //! rather than `NAME_sqlite` names: gluing identifiers would need the `paste` crate for no other
 //! gain.)
 //!
 //! The bodies live in topic modules (`accounts`, `releases`, `tokens`, `changes`,
 //! `concurrency`); [`conformance!`] names each as `topic::NAME`, but the generated tests stay at
-//! the crate root as `NAME::sqlite` and `NAME::postgres`. Fixtures are built through the port
+//! this module as `NAME::sqlite` and `NAME::postgres`. Fixtures are built through the port
 //! itself with the small builders in `fixtures`, never SQL dumps.
 
 mod accounts;
@@ -34,13 +36,13 @@ macro_rules! conformance {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
-                crate::harness::on_sqlite(|db| async move { super::$topic::$name(&db).await })
+                crate::db::conformance::harness::on_sqlite(|db| async move { super::$topic::$name(&db).await })
                     .await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                crate::harness::on_postgres(|db| async move { super::$topic::$name(&db).await })
+                crate::db::conformance::harness::on_postgres(|db| async move { super::$topic::$name(&db).await })
                     .await;
             }
         }
@@ -91,9 +93,9 @@ mod harness {
     use std::future::Future;
     use std::time::Duration;
 
+    use crate::db::{Backend, Db};
     use sqlx::Connection;
     use sqlx::postgres::PgConnection;
-    use tollgate_registry::db::{Backend, Db};
 
     pub const POSTGRES_URL_VAR: &str = "TOLLGATE_TEST_POSTGRES_URL";
 

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use sqlx::FromRow;
 
-use super::Db;
+use super::Views;
 use crate::Result;
 use crate::domain::Org;
 use crate::ids::{OrgId, PackageId, SellerId};
@@ -201,7 +201,7 @@ enum Bind {
     Text(String),
 }
 
-impl Db {
+impl Views {
     /// The seller's dashboard figures at `now` (two queries: orgs and seats, then revenue).
     pub async fn seller_figures(&self, seller: SellerId, now: Timestamp) -> Result<SellerFigures> {
         let (active_orgs, paid_seats, used_seats, unlimited_orgs): (i64, i64, i64, i64) =
@@ -218,7 +218,7 @@ impl Db {
             ))
             .bind(seller.0)
             .bind(now.0)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.0.pool)
             .await?;
         let sums: Vec<(String, Option<String>, i64)> = sqlx::query_as(&format!(
             "SELECT currency, price_interval, CAST(SUM(unit_amount * quantity) AS BIGINT)
@@ -228,7 +228,7 @@ impl Db {
              GROUP BY currency, price_interval"
         ))
         .bind(seller.0)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?;
         Ok(SellerFigures {
             active_orgs,
@@ -273,7 +273,7 @@ impl Db {
         if let Some(org) = org {
             query = query.bind(org.0);
         }
-        let counts: HashMap<i64, i64> = query.fetch_all(&self.pool).await?.into_iter().collect();
+        let counts: HashMap<i64, i64> = query.fetch_all(&self.0.pool).await?.into_iter().collect();
         Ok((first..=today)
             .map(|day| {
                 (
@@ -303,7 +303,7 @@ impl Db {
         ))
         .bind(seller.0)
         .bind(now.0)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?;
         let (first, today) = recent_days(now);
         let recent: Vec<(i64, String, String, i64)> = sqlx::query_as(
@@ -319,7 +319,7 @@ impl Db {
         .bind(seller.0)
         .bind(first)
         .bind(today)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?;
         let mut usage: HashMap<i64, (Vec<String>, i64)> = HashMap::new();
         for (org, package, version, count) in recent {
@@ -407,7 +407,7 @@ impl Db {
                 Bind::Text(v) => query.bind(v),
             };
         }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = query.fetch_all(&self.0.pool).await?;
         Ok(rows
             .into_iter()
             .map(|r| AuditRow {
@@ -442,7 +442,7 @@ impl Db {
              FROM packages p WHERE p.seller_id = $1 ORDER BY p.ecosystem, p.name",
         )
         .bind(seller.0)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?;
         let (first, today) = recent_days(now);
         let downloads: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
@@ -456,7 +456,7 @@ impl Db {
         .bind(seller.0)
         .bind(first)
         .bind(today)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?
         .into_iter()
         .collect();
@@ -489,7 +489,7 @@ impl Db {
         )
         .bind(seller.0)
         .bind(limit.max(0))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?;
         Ok(rows
             .into_iter()
@@ -510,7 +510,7 @@ impl Db {
             "SELECT CAST(COUNT(*) AS BIGINT) FROM seats WHERE org_id = $1 AND active = 1",
         )
         .bind(org.0)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.0.pool)
         .await?)
     }
 
@@ -518,7 +518,7 @@ impl Db {
     pub async fn package_seller(&self, package: PackageId) -> Result<Option<SellerId>> {
         let id: Option<i64> = sqlx::query_scalar("SELECT seller_id FROM packages WHERE id = $1")
             .bind(package.0)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.0.pool)
             .await?;
         Ok(id.map(SellerId))
     }
@@ -527,7 +527,7 @@ impl Db {
     pub async fn org_seller(&self, org: OrgId) -> Result<Option<SellerId>> {
         let id: Option<i64> = sqlx::query_scalar("SELECT seller_id FROM orgs WHERE id = $1")
             .bind(org.0)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.0.pool)
             .await?;
         Ok(id.map(SellerId))
     }
@@ -536,7 +536,7 @@ impl Db {
     pub async fn download_watermark(&self) -> Result<i64> {
         Ok(
             sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM download_events")
-                .fetch_one(&self.pool)
+                .fetch_one(&self.0.pool)
                 .await?,
         )
     }
@@ -552,7 +552,7 @@ impl Db {
              WHERE id > $1 AND seller_id IS NOT NULL",
         )
         .bind(after)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?;
         let mut pairs: Vec<_> = rows
             .into_iter()
