@@ -7,16 +7,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value;
-use tollgate_registry::db::{StripeConnection, SubscriptionRecord, SubscriptionState};
-use tollgate_registry::domain::{NewToken, Org, Plan, SeatMode, Seller, TokenKind, VersionRule};
-use tollgate_registry::ids::OrgId;
+use tollgate_registry::db::StripeConnection;
+use tollgate_registry::domain::{Org, SeatMode, Seller};
 use tollgate_registry::secret::{Binding, SecretBox};
 use tollgate_registry::time::Timestamp;
-use tollgate_registry::{Error, Registry, token};
+use tollgate_registry::{Error, Registry};
 
-use crate::mail::{self, Mailer};
+use crate::mail::Mailer;
 use crate::stripe::{CheckoutRequest, StripeAccount, StripeError};
-use crate::subscription::{self, Status, Subscription};
 use crate::webhook::{self, Event};
 
 mod notices;

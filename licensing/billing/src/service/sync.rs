@@ -4,8 +4,9 @@
 
 use tollgate_registry::db::{SubscriptionRecord, SubscriptionState};
 use tollgate_registry::domain::{NewToken, Plan, Seller, TokenKind};
+use tollgate_registry::ids::OrgId;
 use tollgate_registry::time::Timestamp;
-use tollgate_registry::token;
+use tollgate_registry::{Error, token};
 
 use super::{Billing, BillingError, Connected, text};
 use crate::subscription::{self, Status, Subscription};
