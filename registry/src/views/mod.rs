@@ -5,13 +5,13 @@
 //!
 //! Also here: the pages' session records ([`Sessions`]), which only the web crate keeps.
 
+mod audit;
 mod dashboard;
 mod org_pages;
 mod sessions;
 
-pub use dashboard::{
-    AuditFilter, AuditRow, Customer, PackageSummary, RecentRelease, SellerFigures,
-};
+pub use audit::{AuditFilter, AuditRow};
+pub use dashboard::{Customer, PackageSummary, RecentRelease, SellerFigures};
 pub use org_pages::{OrgSubscription, OrgToken};
 pub use sessions::Sessions;
 
