@@ -67,6 +67,8 @@ enum Bind {
 }
 
 impl Views {
+    /// The seller's download events matching `filter`, newest first (one query). Only the
+    /// seller's own events, whatever the filter says.
     pub async fn download_audit(
         &self,
         seller: SellerId,

@@ -297,9 +297,6 @@ impl Views {
             .collect())
     }
 
-    /// The seller's download events matching `filter`, newest first (one query). Only the
-    /// seller's own events, whatever the filter says.
-
     /// The seller's packages with their live releases and last 30 days' downloads, ordered by
     /// ecosystem and name (two queries).
     pub async fn package_summaries(
