@@ -1,6 +1,6 @@
 //! The customers page, `/{seller}/dashboard/customers`: one line per org with its plan,
 //! subscription state, seats, entitlement and recent downloads. Drawn straight from
-//! [`Db::customers`](tollgate_registry::db::Db::customers) (two queries for any number of orgs);
+//! [`Views::customers`](tollgate_registry::views::Views::customers) (two queries for any number of orgs);
 //! nothing is looked up per org here.
 
 use askama::Template;

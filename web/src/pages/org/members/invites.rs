@@ -1,5 +1,5 @@
 //! Invites by e-mail (admins). An invite is a one-time link; the seat is taken only when it is
-//! accepted, and [`claim_seat`](tollgate_registry::db::Db::use_link) checks the paid quantity
+//! accepted, and [`use_link`](tollgate_registry::Registry::use_link) checks the paid quantity
 //! again then. Here an invite is refused when the seats in use plus the invites pending would
 //! already fill the paid quantity, so no one is invited to a seat that cannot exist.
 
