@@ -20,6 +20,7 @@ mod changes;
 mod concurrency;
 mod dashboard;
 mod fixtures;
+mod page_lists;
 mod releases;
 mod revisions;
 mod tokens;
@@ -82,10 +83,10 @@ conformance!(
     dashboard::seller_figures_count_live_orgs_seats_and_mrr,
     dashboard::downloads_per_day_are_zero_filled_utc_days,
     dashboard::customers_show_plan_seats_state_and_recent_use,
-    dashboard::download_audit_filters_pages_and_isolates_sellers,
-    dashboard::package_summaries_count_live_releases_and_recent_downloads,
-    dashboard::recent_releases_are_live_newest_first,
-    dashboard::live_update_lookups_follow_sellers_and_new_downloads,
+    page_lists::download_audit_filters_pages_and_isolates_sellers,
+    page_lists::package_summaries_count_live_releases_and_recent_downloads,
+    page_lists::recent_releases_are_live_newest_first,
+    page_lists::live_update_lookups_follow_sellers_and_new_downloads,
 );
 
 mod harness {
