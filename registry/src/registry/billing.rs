@@ -24,7 +24,9 @@ impl Registry {
 
     /// Records an event that changes nothing else; `false` if it was recorded before.
     pub async fn record_event(&self, seller: SellerId, event: (&str, &str)) -> Result<bool> {
-        self.db().record_event(seller, event).await
+        let new = self.db().record_event(seller, event).await?;
+        self.catch_up().await;
+        Ok(new)
     }
 
     /// Applies a subscription's state to `org` (entitlement, seat cap) in one step; `false`

@@ -27,7 +27,9 @@ impl Registry {
 
     /// Withdraws the org's pending invite `id`; `false` if there is none.
     pub async fn cancel_invite(&self, org: OrgId, id: &str) -> Result<bool> {
-        self.db().cancel_invite(org, id).await
+        let cancelled = self.db().cancel_invite(org, id).await?;
+        self.catch_up().await;
+        Ok(cancelled)
     }
 
     /// Notes a sign-in request for `email` at `at`; how many were made since `since`.
@@ -37,6 +39,8 @@ impl Registry {
         at: Timestamp,
         since: Timestamp,
     ) -> Result<i64> {
-        self.db().note_sign_in_request(email, at, since).await
+        let recent = self.db().note_sign_in_request(email, at, since).await?;
+        self.catch_up().await;
+        Ok(recent)
     }
 }

@@ -33,7 +33,9 @@ impl Registry {
         purpose: &str,
         key: &StoredKey,
     ) -> Result<StoredKey> {
-        self.db().insert_seller_key(seller, purpose, key).await
+        let stored = self.db().insert_seller_key(seller, purpose, key).await?;
+        self.catch_up().await;
+        Ok(stored)
     }
 
     pub async fn stripe_connection(&self, seller: SellerId) -> Result<Option<StripeConnection>> {
@@ -72,7 +74,9 @@ impl Registry {
     ) -> Result<()> {
         self.db()
             .issue_connect_state(seller, state_hash, expires_at)
-            .await
+            .await?;
+        self.catch_up().await;
+        Ok(())
     }
 
     pub async fn connect_state(&self, state_hash: &str) -> Result<Option<ConnectState>> {
@@ -86,7 +90,9 @@ impl Registry {
         state_hash: &str,
         now: Timestamp,
     ) -> Result<bool> {
-        self.db().use_connect_state(seller, state_hash, now).await
+        let used = self.db().use_connect_state(seller, state_hash, now).await?;
+        self.catch_up().await;
+        Ok(used)
     }
 
     /// The seller's newest downloads, at most `limit`.
