@@ -1,6 +1,5 @@
 //! `tollgate`: parses the command line and wires the crates together. Nothing else lives here.
 
-mod billing_cmd;
 mod cli;
 mod commands;
 mod listener;
@@ -31,7 +30,7 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: Cli, command: Command) -> anyhow::Result<()> {
     // Verifying a license key is offline: no database, no data directory.
     if let Command::License(cmd @ cli::LicenseCmd::Verify { .. }) = command {
-        return billing_cmd::verify(cmd, cli.json);
+        return commands::license::verify(cmd, cli.json);
     }
     let ctx = commands::Context::open(&cli).await?;
     match command {

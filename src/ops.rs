@@ -72,7 +72,7 @@ pub async fn readyz(State(ops): State<Ops>) -> Response {
     let limit = std::time::Duration::from_secs(2);
     let timed_out = || tollgate_registry::Error::Store("no answer within 2 s".into());
     let (db, store) = tokio::join!(
-        tokio::time::timeout(limit, ops.registry.db().ping()),
+        tokio::time::timeout(limit, ops.registry.ping()),
         tokio::time::timeout(limit, ops.registry.store().ping()),
     );
     let db = db.unwrap_or_else(|_| Err(timed_out()));

@@ -110,7 +110,7 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
             },
         )))
         .layer(middleware::from_fn_with_state(ops, ops::observe));
-    if registry.db().sellers().await?.is_empty() {
+    if registry.sellers().await?.is_empty() {
         println!(
             "no seller yet: create one with\n  tollgate seller create acme --name \"Acme Inc\" --email you@example.com"
         );

@@ -23,6 +23,7 @@ pub mod store;
 pub mod time;
 pub mod token;
 pub mod upload;
+pub mod views;
 pub mod yanked;
 
 pub use error::{Error, Result};

@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
+use crate::Registry;
 use crate::Result;
-use crate::db::{Db, LinkPurpose, NewLink};
+use crate::db::{LinkPurpose, NewLink};
 use crate::domain::{Org, Seller};
 use crate::time::Timestamp;
 use crate::token;
@@ -20,7 +21,7 @@ pub const INVITE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Creates a link and returns its URL (show it once): `{public_url}/{seller}/login/{secret}`,
 /// or `/{seller}/invite/{secret}` for an invite.
 pub async fn issue(
-    db: &Db,
+    registry: &Registry,
     public_url: &str,
     purpose: LinkPurpose,
     seller: &Seller,
@@ -29,17 +30,19 @@ pub async fn issue(
     ttl: Duration,
 ) -> Result<String> {
     let generated = token::generate();
-    db.create_link(&NewLink {
-        id: generated.id.0.clone(),
-        secret_hash: generated.secret_hash,
-        purpose,
-        seller: seller.id,
-        org: org.map(|o| o.id),
-        email: email.to_owned(),
-        role: (purpose == LinkPurpose::Invite).then(|| "member".to_owned()),
-        expires_at: Timestamp(Timestamp::now().0 + ttl.as_millis() as i64),
-    })
-    .await?;
+    registry
+        .db()
+        .create_link(&NewLink {
+            id: generated.id.0.clone(),
+            secret_hash: generated.secret_hash,
+            purpose,
+            seller: seller.id,
+            org: org.map(|o| o.id),
+            email: email.to_owned(),
+            role: (purpose == LinkPurpose::Invite).then(|| "member".to_owned()),
+            expires_at: Timestamp(Timestamp::now().0 + ttl.as_millis() as i64),
+        })
+        .await?;
     let route = match purpose {
         LinkPurpose::Invite => "invite",
         LinkPurpose::Seller | LinkPurpose::Member => "login",

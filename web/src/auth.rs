@@ -142,7 +142,7 @@ impl FromRequestParts<Web> for MemberUser {
         else {
             return Err(sign_in());
         };
-        let db = web.registry.db();
+        let db = &web.registry;
         let found = db.org(seller.id, &org_slug).await.ok();
         let Some(found) = found.filter(|o| sid == seller.id && o.id == org) else {
             return Err(WebError::Forbidden(

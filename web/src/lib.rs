@@ -43,7 +43,7 @@ const SESSION_IDLE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The pages' routes (merged into the server's router beside the protocols).
 pub fn router(web: Web) -> Router {
     spawn_pruning(&web);
-    let sessions = SessionManagerLayer::new(session_store::DbStore::new(web.registry.db().clone()))
+    let sessions = SessionManagerLayer::new(session_store::DbStore::new(web.registry.sessions()))
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -106,7 +106,7 @@ async fn script() -> impl IntoResponse {
 
 /// Deletes expired sessions and old sign-in requests now and then.
 fn spawn_pruning(web: &Web) {
-    let db = web.registry.db().clone();
+    let db = web.registry.sessions();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {

@@ -2,7 +2,8 @@
 //! [`tollgate_registry::sign_in::issue`]). The presented secret is checked in constant time
 //! against the stored sha256; the first use marks the link used.
 
-use tollgate_registry::db::{Db, Link, LinkPurpose};
+use tollgate_registry::Registry;
+use tollgate_registry::db::{Link, LinkPurpose};
 use tollgate_registry::domain::Seller;
 use tollgate_registry::token;
 
@@ -11,9 +12,9 @@ pub use tollgate_registry::sign_in::{INVITE, MAILED_SIGN_IN, PRINTED_SIGN_IN, is
 use crate::error::WebError;
 
 /// The stored link `secret` names, if the secret is right and it belongs to `seller` with
-/// one of `purposes`. Unused and unexpired is checked when it is used ([`Db::use_link`]).
+/// one of `purposes`. Unused and unexpired is checked when it is used ([`Registry::use_link`]).
 pub async fn find(
-    db: &Db,
+    registry: &Registry,
     seller: &Seller,
     secret: &str,
     purposes: &[LinkPurpose],
@@ -22,7 +23,7 @@ pub async fn find(
         WebError::NotFound("this link is not valid; ask for a new one from the sign-in page".into())
     };
     let presented = token::parse(secret).ok_or_else(invalid)?;
-    let link = db.link(presented.id).await?.ok_or_else(invalid)?;
+    let link = registry.link(presented.id).await?.ok_or_else(invalid)?;
     if !presented.matches(&link.secret_hash)
         || link.seller != seller.id
         || !purposes.contains(&link.purpose)

@@ -63,7 +63,7 @@ impl LiveHub {
             let _ = changes.send(*c);
         }));
         let out = tx.clone();
-        let db = registry.db().clone();
+        let db = registry.views();
         tokio::spawn(async move {
             while let Some(change) = incoming.recv().await {
                 let event = match change {
@@ -98,7 +98,7 @@ impl LiveHub {
             }
         });
         let out = tx.clone();
-        let db = registry.db().clone();
+        let db = registry.views();
         tokio::spawn(async move {
             let mut seen = db.download_watermark().await.unwrap_or(0);
             let mut tick = tokio::time::interval(DOWNLOAD_POLL);

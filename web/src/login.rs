@@ -61,7 +61,7 @@ pub async fn request(
     Form(f): Form<LoginForm>,
 ) -> WebResult<Response> {
     let email = email::address(&f.email)?;
-    let db = web.registry.db();
+    let db = &web.registry;
     let now = Timestamp::now();
     let since = Timestamp(now.0 - LIMIT_WINDOW.as_millis() as i64);
     if db.note_sign_in_request(&email, now, since).await? > LIMIT {
@@ -132,7 +132,7 @@ pub async fn follow(
     PathSeller(seller, session): PathSeller,
     Path((_, secret)): Path<(String, String)>,
 ) -> WebResult<Response> {
-    let db = web.registry.db();
+    let db = &web.registry;
     let link = links::find(
         db,
         &seller,
@@ -176,7 +176,7 @@ pub async fn accept_invite(
     PathSeller(seller, session): PathSeller,
     Path((_, secret)): Path<(String, String)>,
 ) -> WebResult<Response> {
-    let db = web.registry.db();
+    let db = &web.registry;
     let link = links::find(db, &seller, &secret, &[LinkPurpose::Invite]).await?;
     let used = db.use_link(&link.id, Timestamp::now()).await?;
     let (Some(seat), Some(org_id)) = (used.seat, link.org) else {

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tollgate_registry::db::Db;
 use tollgate_registry::time::Timestamp;
+use tollgate_registry::views::Sessions;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
@@ -14,11 +14,11 @@ use crate::auth::WHO;
 /// A [`SessionStore`] over the registry's database (`web_sessions`).
 #[derive(Clone, Debug)]
 pub struct DbStore {
-    db: Db,
+    db: Sessions,
 }
 
 impl DbStore {
-    pub fn new(db: Db) -> Self {
+    pub fn new(db: Sessions) -> Self {
         Self { db }
     }
 }

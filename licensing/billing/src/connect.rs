@@ -165,7 +165,6 @@ impl Billing {
         let (state, state_hash) = new_state();
         let expires = Timestamp(Timestamp::now().0 + STATE_TTL_MS);
         self.registry
-            .db()
             .issue_connect_state(seller.id, &state_hash, expires)
             .await?;
         let base = self.config.connect_base.as_deref().unwrap_or(DEFAULT_BASE);
@@ -188,7 +187,7 @@ impl Billing {
         state: &str,
         code: &str,
     ) -> Result<(Arc<Seller>, String), ConnectError> {
-        let db = self.registry.db();
+        let db = &self.registry;
         let hash = state_hash(state);
         let now = Timestamp::now();
         let issued = db.connect_state(&hash).await?.ok_or(Refusal::Unknown)?;

@@ -6,6 +6,7 @@ pub mod connect;
 pub mod license;
 pub mod mail;
 pub mod routes;
+pub mod seats;
 pub mod service;
 pub mod stripe;
 pub mod subscription;

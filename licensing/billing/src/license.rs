@@ -12,7 +12,7 @@ pub const PURPOSE: &str = "license_ed25519";
 
 /// The seller's license issuer, created and stored if it has none yet.
 pub async fn issuer(registry: &Registry, secrets: &SecretBox, seller: &Seller) -> Result<Issuer> {
-    let db = registry.db();
+    let db = registry;
     let binding = Binding::seller_key(PURPOSE, seller.id);
     let stored = match db.seller_key(seller.id, PURPOSE).await? {
         Some(stored) => stored,
@@ -53,7 +53,7 @@ pub async fn issue(
     org: &Org,
     product: &Product,
 ) -> Result<String> {
-    let grants = registry.db().entitlements(org.id).await?;
+    let grants = registry.entitlements(org.id).await?;
     let grant = grants
         .iter()
         .filter(|e| e.product_id == product.id)
@@ -64,7 +64,7 @@ pub async fn issue(
                 org.slug, product.slug
             ))
         })?;
-    let seats = registry.db().seat_cap(org.id).await?;
+    let seats = registry.seat_cap(org.id).await?;
     let license = License {
         seller: seller.slug.clone(),
         org: org.slug.clone(),

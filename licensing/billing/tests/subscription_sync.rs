@@ -15,7 +15,7 @@ use tollgate_billing::mail::Mailer;
 use tollgate_billing::service::{Billing, BillingConfig};
 use tollgate_billing::webhook::sign;
 use tollgate_registry::Registry;
-use tollgate_registry::db::{Db, StripeConnection};
+use tollgate_registry::db::StripeConnection;
 use tollgate_registry::domain::{
     Ecosystem, Entitlement, PackageRef, SeatMode, Seller, VersionRule,
 };
@@ -33,7 +33,7 @@ type Subscriptions = Arc<Mutex<HashMap<String, Value>>>;
 
 struct App {
     billing: Billing,
-    db: Db,
+    db: Registry,
     acme: Seller,
     stripe: Subscriptions,
     events: usize,
@@ -70,15 +70,17 @@ async fn app() -> App {
     tokio::spawn(async move { axum::serve(listener, api).await });
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = Db::connect(&dir.path().join("t.db").display().to_string())
-        .await
-        .expect("db");
     let store = Store::connect(&dir.path().display().to_string())
         .await
         .expect("store");
-    let registry = Registry::open(db.clone(), store, Options { presign: None })
-        .await
-        .expect("registry");
+    let registry = Registry::connect(
+        &dir.path().join("t.db").display().to_string(),
+        store,
+        Options { presign: None },
+    )
+    .await
+    .expect("registry");
+    let db = registry.clone();
     let secrets = Arc::new(SecretBox::new(&[5; 32]));
     let acme = db
         .create_seller("acme", "Acme", "a@acme.example")

@@ -16,7 +16,7 @@ use tollgate_billing::routes::{self, MAX_EVENT_BYTES};
 use tollgate_billing::service::{Billing, BillingConfig};
 use tollgate_billing::webhook::sign;
 use tollgate_registry::Registry;
-use tollgate_registry::db::{Db, StripeConnection};
+use tollgate_registry::db::StripeConnection;
 use tollgate_registry::registry::Options;
 use tollgate_registry::secret::{Binding, SecretBox};
 use tollgate_registry::store::Store;
@@ -26,22 +26,24 @@ const PLATFORM_SECRET: &str = "whsec_platform_test";
 
 struct App {
     router: Router,
-    db: Db,
+    db: Registry,
     secrets: Arc<SecretBox>,
     _dir: tempfile::TempDir,
 }
 
 async fn app() -> App {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = Db::connect(&dir.path().join("t.db").display().to_string())
-        .await
-        .expect("db");
     let store = Store::connect(&dir.path().display().to_string())
         .await
         .expect("store");
-    let registry = Registry::open(db.clone(), store, Options { presign: None })
-        .await
-        .expect("registry");
+    let registry = Registry::connect(
+        &dir.path().join("t.db").display().to_string(),
+        store,
+        Options { presign: None },
+    )
+    .await
+    .expect("registry");
+    let db = registry.clone();
     let secrets = Arc::new(SecretBox::new(&[3; 32]));
     let mailer = Mailer::from_config(None, "T <t@example.test>", dir.path()).expect("mailer");
     let billing = Billing::new(

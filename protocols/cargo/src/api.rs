@@ -54,10 +54,10 @@ pub async fn publish(
         .map_err(|e| CargoError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
         .map_err(CargoError::bad_request)?;
     let pkg = package(&parsed.name);
-    let db = state.registry.db();
+    let db = &state.registry;
     let key = collision_key(&parsed.name);
     if let Some(other) = db
-        .package_names(seller.id, Ecosystem::Cargo)
+        .stored_package_names(seller.id, Ecosystem::Cargo)
         .await?
         .into_iter()
         .find(|n| collision_key(n) == key && *n != pkg.name)
@@ -209,7 +209,7 @@ pub async fn search(
     let total = found.len();
     let mut crates = Vec::new();
     for (name, version, release, package) in found.into_iter().take(limit) {
-        let metadata = state.registry.db().release_metadata(package).await?;
+        let metadata = state.registry.release_metadata(package).await?;
         let line = metadata
             .iter()
             .find(|(id, _)| *id == release)

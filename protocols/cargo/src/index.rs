@@ -121,7 +121,6 @@ async fn render(state: &CargoState, readable: &Readable) -> Result<Document, Car
     let pkg = &readable.package;
     let metadata: HashMap<_, Value> = state
         .registry
-        .db()
         .release_metadata(pkg.id)
         .await?
         .into_iter()

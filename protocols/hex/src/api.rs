@@ -221,7 +221,6 @@ async fn window_start(
     let now = Timestamp::now().0;
     let created = state
         .registry
-        .db()
         .package_state(seller.id, Ecosystem::Hex, name)
         .await?
         .map_or(now, |p| p.created_at.0);

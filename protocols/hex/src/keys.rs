@@ -42,7 +42,7 @@ pub async fn ensure(
     secrets: &SecretBox,
     seller: &Seller,
 ) -> Result<SigningKey> {
-    let db = registry.db();
+    let db = registry;
     let binding = Binding::seller_key(PURPOSE, seller.id);
     let stored = match db.seller_key(seller.id, PURPOSE).await? {
         Some(stored) => stored,

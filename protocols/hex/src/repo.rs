@@ -118,7 +118,6 @@ async fn stored_releases(
 ) -> Result<HashMap<i64, StoredRelease>, HexError> {
     Ok(state
         .registry
-        .db()
         .release_metadata(pkg.id)
         .await?
         .into_iter()

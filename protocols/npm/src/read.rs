@@ -80,7 +80,6 @@ pub async fn packument(ctx: &Ctx<'_>, name: &str) -> Result<Response, NpmError> 
             let manifests: Manifests = ctx
                 .state
                 .registry
-                .db()
                 .release_metadata(pkg.id)
                 .await?
                 .into_iter()

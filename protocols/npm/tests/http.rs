@@ -11,11 +11,9 @@ use sha1::Sha1;
 use sha2::{Digest, Sha512};
 use tollgate_npm::{NpmConfig, NpmState};
 use tollgate_registry::Registry;
-use tollgate_registry::db::Db;
-use tollgate_registry::domain::{Ecosystem, NewToken, TokenKind};
+use tollgate_registry::domain::{Ecosystem, TokenKind};
 use tollgate_registry::store::{FsStore, Store};
 use tollgate_registry::time::Timestamp;
-use tollgate_registry::token;
 use tower::ServiceExt;
 
 struct TestApp {
@@ -29,13 +27,14 @@ struct TestApp {
 impl TestApp {
     async fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = Db::connect(&dir.path().join("t.db").display().to_string())
-            .await
-            .expect("db");
-        let registry = Registry::open(db, Store::Fs(FsStore::new(dir.path())), Default::default())
-            .await
-            .expect("registry");
-        let db = registry.db();
+        let registry = Registry::connect(
+            &dir.path().join("t.db").display().to_string(),
+            Store::Fs(FsStore::new(dir.path())),
+            Default::default(),
+        )
+        .await
+        .expect("registry");
+        let db = &registry;
         let seller = db
             .create_seller("acme", "Acme", "a@acme.test")
             .await
@@ -123,7 +122,6 @@ impl TestApp {
     async fn assert_nothing_stored(&self) {
         let pkg = self
             .registry
-            .db()
             .package_state(
                 tollgate_registry::ids::SellerId(1),
                 Ecosystem::Npm,
@@ -162,21 +160,11 @@ async fn token_of(
     seller: tollgate_registry::ids::SellerId,
     org: Option<tollgate_registry::ids::OrgId>,
 ) -> String {
-    let g = token::generate();
     registry
-        .db()
-        .create_token(&NewToken {
-            id: g.id.clone(),
-            secret_hash: g.secret_hash.clone(),
-            kind,
-            seller_id: seller,
-            org_id: org,
-            seat_id: None,
-            packages: vec![],
-        })
+        .issue_token(kind, seller, org, None, vec![])
         .await
-        .expect("token");
-    g.secret
+        .expect("token")
+        .secret
 }
 
 fn tgz(content: &[u8]) -> Vec<u8> {

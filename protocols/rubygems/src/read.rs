@@ -83,7 +83,6 @@ pub async fn gemspecs(
 ) -> Result<HashMap<tollgate_registry::ids::ReleaseId, GemSpec>, GemError> {
     Ok(state
         .registry
-        .db()
         .release_metadata(pkg.id)
         .await?
         .into_iter()

@@ -10,11 +10,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use std::io::Write;
 use tollgate_registry::Registry;
-use tollgate_registry::db::Db;
-use tollgate_registry::domain::{NewToken, TokenKind, VersionRule};
+use tollgate_registry::domain::{TokenKind, VersionRule};
 use tollgate_registry::store::{FsStore, Store};
 use tollgate_registry::time::Timestamp;
-use tollgate_registry::token;
 use tollgate_rubygems::{RubygemsConfig, RubygemsState};
 use tower::ServiceExt;
 
@@ -33,13 +31,14 @@ struct TestApp {
 impl TestApp {
     async fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = Db::connect(&dir.path().join("t.db").display().to_string())
-            .await
-            .expect("db");
-        let registry = Registry::open(db, Store::Fs(FsStore::new(dir.path())), Default::default())
-            .await
-            .expect("registry");
-        let db = registry.db();
+        let registry = Registry::connect(
+            &dir.path().join("t.db").display().to_string(),
+            Store::Fs(FsStore::new(dir.path())),
+            Default::default(),
+        )
+        .await
+        .expect("registry");
+        let db = &registry;
         let seller = db
             .create_seller("acme", "Acme", "a@acme.test")
             .await
@@ -128,21 +127,11 @@ async fn token_of(
     seller: tollgate_registry::ids::SellerId,
     org: Option<tollgate_registry::ids::OrgId>,
 ) -> String {
-    let g = token::generate();
     registry
-        .db()
-        .create_token(&NewToken {
-            id: g.id.clone(),
-            secret_hash: g.secret_hash.clone(),
-            kind,
-            seller_id: seller,
-            org_id: org,
-            seat_id: None,
-            packages: vec![],
-        })
+        .issue_token(kind, seller, org, None, vec![])
         .await
-        .expect("token");
-    g.secret
+        .expect("token")
+        .secret
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {

@@ -1,4 +1,6 @@
 //! The database port: one method per unit of work (never table CRUD), transactions inside.
+//! Private to the core: other crates call the operations of [`crate::Registry`] and read pages
+//! through [`crate::views`]; this module exports only the records they pass and get back.
 //!
 //! One implementation serves SQLite (embedded default) and PostgreSQL (production): the queries
 //! are written in the SQL both understand (`$N` parameters, `ON CONFLICT`, `RETURNING`, integer
@@ -8,27 +10,24 @@
 
 mod accounts;
 mod billing;
-mod dashboard;
+#[cfg(test)]
+mod conformance;
 mod keys;
-mod org_pages;
+mod links;
 mod releases;
+mod seats;
+mod subscriptions;
 mod tokens;
-mod web;
 
-pub use billing::{
-    Checkout, ConnectState, StripeConnection, SubscriptionRecord, SubscriptionState,
-};
-pub use dashboard::{
-    AuditFilter, AuditRow, Customer, PackageSummary, RecentRelease, SellerFigures,
-};
+pub use billing::{ConnectState, StripeConnection};
 pub use keys::{SealedCell, SealedPlace, StoredKey};
-pub use org_pages::{OrgSubscription, OrgToken};
-pub use web::{Link, LinkPurpose, NewLink, UsedLink};
+pub use links::{Link, LinkPurpose, NewLink, UsedLink};
+pub use subscriptions::{Checkout, SubscriptionRecord, SubscriptionState};
 
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
+use sqlx::{Any, Connection, Executor, Transaction};
 use std::str::FromStr;
 
 use crate::change::Change;
@@ -77,12 +76,20 @@ const CHANGE_LOG_LOCK: i64 = 0x746f_6c6c_6761_7465;
 /// The PostgreSQL channel every change is announced on (the payload is its sequence number).
 pub const CHANGES_CHANNEL: &str = "tollgate_changes";
 
-#[derive(Debug, Clone)]
-pub struct Db {
-    pool: AnyPool,
-    backend: Backend,
-    url: String,
+mod port {
+    use super::Backend;
+
+    /// The port itself. It lives in a private module and is re-exported only to the crate: other
+    /// crates call the operations of [`crate::Registry`] and read pages through
+    /// [`crate::views::Views`], never the tables.
+    #[derive(Debug, Clone)]
+    pub struct Db {
+        pub(crate) pool: sqlx::AnyPool,
+        pub(crate) backend: Backend,
+        pub(crate) url: String,
+    }
 }
+pub(crate) use port::Db;
 
 type Tx = Transaction<'static, Any>;
 

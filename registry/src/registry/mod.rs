@@ -2,13 +2,22 @@
 //! cached lookups, runs the publish pipeline and records downloads. Caches follow the database's
 //! change log (see `changes`), so a revoke made anywhere is seen within one poll period.
 
+mod billing;
 mod caller;
 mod changes;
+mod database;
 pub mod download;
 pub mod gc;
+mod links;
+mod orgs;
+mod products;
+mod reads;
 mod respond;
+mod seats;
+mod sellers;
 #[cfg(test)]
 mod tests;
+mod tokens;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
@@ -107,7 +116,7 @@ impl Registry {
         })))
     }
 
-    pub fn db(&self) -> &Db {
+    pub(crate) fn db(&self) -> &Db {
         &self.0.db
     }
 
@@ -401,8 +410,10 @@ impl Registry {
         ))
     }
 
-    /// Records who fetched `release`. Failures are logged, never shown to the client.
-    pub(crate) async fn record_download(
+    /// Records who fetched `release`. Failures are logged, never shown to the client. Protocols
+    /// never call it: [`Registry::fetch`] records every download it delivers; it is public for
+    /// fixtures that need download history without the bytes.
+    pub async fn record_download(
         &self,
         caller: &Caller,
         ecosystem: Ecosystem,

@@ -8,9 +8,9 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
-use tollgate_registry::db::{AuditFilter, AuditRow, Db};
 use tollgate_registry::ids::SellerId;
 use tollgate_registry::time::Timestamp;
+use tollgate_registry::views::{AuditFilter, AuditRow, Views};
 
 use crate::error::{WebError, WebResult};
 
@@ -163,7 +163,7 @@ pub struct AuditView {
 /// Reads one page of the table (one query: a page and one more event, to know whether there are
 /// older ones) and formats it.
 pub async fn view(
-    db: &Db,
+    db: &Views,
     seller: SellerId,
     mut filter: AuditFilter,
     query: &AuditQuery,
@@ -263,7 +263,7 @@ enum Walk {
 /// the header, then pages of [`CSV_CHUNK`] events walked newest first by id, each written as
 /// soon as it is read. A database error ends the body early (the download is cut short, and
 /// the error logged), since the status line has already gone out.
-pub fn csv(db: Db, seller: SellerId, mut filter: AuditFilter, filename: &str) -> Response {
+pub fn csv(db: Views, seller: SellerId, mut filter: AuditFilter, filename: &str) -> Response {
     filter.limit = CSV_CHUNK;
     let start = filter.before;
     let chunks = futures_util::stream::unfold(Walk::Header, move |walk| {

@@ -15,6 +15,7 @@ const ROUNDS: usize = 20;
 
 async fn sessions(app: &TestApp) -> i64 {
     app.db()
+        .sessions()
         .live_sessions(Timestamp::now())
         .await
         .expect("count sessions")

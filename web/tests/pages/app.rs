@@ -13,15 +13,14 @@ use tollgate_billing::mail::Mailer;
 use tollgate_billing::mail::eml::{self, ReadMail};
 use tollgate_billing::service::{Billing, BillingConfig};
 use tollgate_registry::Registry;
-use tollgate_registry::db::{Db, LinkPurpose};
+use tollgate_registry::db::LinkPurpose;
 use tollgate_registry::domain::{
-    Ecosystem, NewRelease, NewToken, Org, PackageRef, Seat, Seller, TokenKind, VersionRule,
+    Ecosystem, NewRelease, Org, PackageRef, Seat, Seller, TokenKind, VersionRule,
 };
 use tollgate_registry::registry::Options;
 use tollgate_registry::secret::SecretBox;
 use tollgate_registry::store::Store;
 use tollgate_registry::time::Timestamp;
-use tollgate_registry::token;
 use tollgate_web::{SESSION_COOKIE, Web, WebConfig, csrf, links};
 use tower::ServiceExt;
 
@@ -116,15 +115,16 @@ impl TestAppBuilder {
     pub async fn build(self) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_path = dir.path().join("tollgate.db");
-        let db = Db::connect(&db_path.display().to_string())
-            .await
-            .expect("open the database");
         let store = Store::connect(&dir.path().display().to_string())
             .await
             .expect("open the store");
-        let registry = Registry::open(db, store, Options { presign: None })
-            .await
-            .expect("open the registry");
+        let registry = Registry::connect(
+            &db_path.display().to_string(),
+            store,
+            Options { presign: None },
+        )
+        .await
+        .expect("open the registry");
         let stripe = if self.fake_stripe {
             Some(FakeStripe::start().await)
         } else {
@@ -147,7 +147,7 @@ impl TestAppBuilder {
                 ecosystems: Default::default(),
             },
         );
-        let db = registry.db();
+        let db = &registry;
         let mut sellers: HashMap<String, Seller> = HashMap::new();
         for slug in &self.sellers {
             let s = db
@@ -183,8 +183,17 @@ impl TestAppBuilder {
                 .put_bytes(bytes.as_bytes())
                 .await
                 .expect("store blob");
-            db.publish_release(
-                &NewRelease {
+            let publisher = db
+                .issue_token(TokenKind::Publish, s.id, None, None, Vec::new())
+                .await
+                .expect("publish token");
+            let caller = db
+                .authenticate(s, Some(&publisher.secret))
+                .await
+                .unwrap_or_else(|_| panic!("the publish token of {}", s.slug));
+            db.publish(
+                &caller,
+                NewRelease {
                     seller_id: s.id,
                     ecosystem: Ecosystem::Npm,
                     package: name.clone(),
@@ -194,7 +203,7 @@ impl TestAppBuilder {
                     metadata: serde_json::json!({ "name": name, "version": "1.0.0" }),
                     dist_tags: vec![("latest".into(), "1.0.0".into())],
                 },
-                Timestamp::now(),
+                bytes.as_bytes(),
             )
             .await
             .expect("publish");
@@ -241,12 +250,13 @@ impl TestAppBuilder {
 }
 
 impl TestApp {
-    pub fn db(&self) -> &Db {
-        self.registry.db()
+    /// The core's operations, as the pages call them.
+    pub fn db(&self) -> &Registry {
+        &self.registry
     }
 
     pub async fn seller(&self, slug: &str) -> Seller {
-        self.db().seller(slug).await.expect("seller")
+        Seller::clone(&self.db().seller(slug).await.expect("seller"))
     }
 
     pub async fn org(&self, seller: &str, org: &str) -> Org {
@@ -385,20 +395,18 @@ impl TestApp {
     }
 
     async fn token(&self, t: NewTokenOf<'_>) -> String {
-        let generated = token::generate();
         self.db()
-            .create_token(&NewToken {
-                id: generated.id.clone(),
-                secret_hash: generated.secret_hash,
-                kind: t.kind,
-                seller_id: t.seller.id,
-                org_id: t.org.map(|o| o.id),
-                seat_id: t.seat.map(|s| s.id),
-                packages: Vec::new(),
-            })
+            .issue_token(
+                t.kind,
+                t.seller.id,
+                t.org.map(|o| o.id),
+                t.seat.map(|s| s.id),
+                Vec::new(),
+            )
             .await
-            .expect("create token");
-        generated.id.0
+            .expect("create token")
+            .id
+            .0
     }
 }
 

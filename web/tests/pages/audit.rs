@@ -2,15 +2,20 @@
 //! its own downloads, whatever the filters ask for.
 
 use axum::http::StatusCode;
-use tollgate_registry::domain::{DownloadEvent, Ecosystem};
-use tollgate_registry::ids::TokenId;
-use tollgate_registry::time::Timestamp;
+use tollgate_registry::domain::Ecosystem;
+use tollgate_registry::registry::Caller;
 
 use crate::app::TestApp;
 
 /// The address each org downloads from (the audit shows it): globex, hooli, initech.
 const GLOBEX_IP: &str = "198.51.100.11";
 const HOOLI_IP: &str = "198.51.100.22";
+/// The token with public id `id` as an authenticated caller.
+async fn caller_of(app: &TestApp, id: &str) -> Caller {
+    let record = app.db().token(id).await.expect("token").expect("stored");
+    Caller(std::sync::Arc::new(record))
+}
+
 const INITECH_IP: &str = "198.51.100.33";
 
 async fn download(app: &TestApp, seller: &str, package: &str, org: &str, ip: &str) {
@@ -23,20 +28,18 @@ async fn download(app: &TestApp, seller: &str, package: &str, org: &str, ip: &st
         .expect("state")
         .expect("package");
     let token = app.org_token(seller, org).await;
+    // The org token's download, recorded as the protocols record one.
+    let caller = caller_of(app, &token).await;
+    assert_eq!((caller.0.org_id, caller.0.seat_id), (Some(o.id), None));
     app.db()
-        .record_download(&DownloadEvent {
-            seller_id: s.id,
-            release_id: state.releases[0].id,
-            package: package.to_owned(),
-            version: "1.0.0".into(),
-            org_id: Some(o.id),
-            seat_id: None,
-            token_id: TokenId(token),
-            at: Timestamp::now(),
-            client_ip: Some(ip.to_owned()),
-        })
-        .await
-        .expect("record a download");
+        .record_download(
+            &caller,
+            Ecosystem::Npm,
+            &state.releases[0],
+            package,
+            Some(ip.to_owned()),
+        )
+        .await;
 }
 
 async fn app() -> TestApp {
@@ -161,20 +164,20 @@ async fn the_csv_export_does_not_start_a_field_with_a_formula() {
         .expect("state")
         .expect("package");
     let token = app.seat_token("acme", "globex", &seat).await;
+    let caller = caller_of(&app, &token).await;
+    assert_eq!(
+        (caller.0.org_id, caller.0.seat_id),
+        (Some(org.id), Some(seat.id))
+    );
     app.db()
-        .record_download(&DownloadEvent {
-            seller_id: acme.id,
-            release_id: state.releases[0].id,
-            package: "acme-secret-widget".into(),
-            version: "1.0.0".into(),
-            org_id: Some(org.id),
-            seat_id: Some(seat.id),
-            token_id: TokenId(token),
-            at: Timestamp::now(),
-            client_ip: None,
-        })
-        .await
-        .expect("record");
+        .record_download(
+            &caller,
+            Ecosystem::Npm,
+            &state.releases[0],
+            "acme-secret-widget",
+            None,
+        )
+        .await;
     let mut seller = app.sign_in_seller("acme").await;
     let res = seller.get("/acme/dashboard/downloads.csv").await;
     assert_eq!(res.status, StatusCode::OK, "{res:?}");

@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tollgate_billing::service::BillingError;
-use tollgate_registry::db::OrgSubscription;
 use tollgate_registry::time::Timestamp;
+use tollgate_registry::views::OrgSubscription;
 
 use super::members::seat_count;
 use crate::auth::MemberUser;
@@ -83,14 +83,19 @@ async fn render(
     error: Option<String>,
 ) -> WebResult<Response> {
     user.require_admin()?;
-    let db = web.registry.db();
+    let db = &web.registry;
     let org = user.org.id;
     let page = BillingPage {
         chrome: Chrome::org(user, "Billing", "billing"),
         error,
-        seat_count: seat_count(db.org_seats_used(org).await?, db.seat_cap(org).await?),
+        seat_count: seat_count(
+            web.registry.views().org_seats_used(org).await?,
+            db.seat_cap(org).await?,
+        ),
         has_customer: db.org_customer(org).await?.is_some(),
-        subscriptions: db
+        subscriptions: web
+            .registry
+            .views()
             .org_subscriptions(org)
             .await?
             .into_iter()
@@ -108,7 +113,7 @@ async fn page(State(web): State<Web>, user: MemberUser) -> WebResult<Response> {
 /// `POST /{seller}/org/{org}/billing/portal`: a Stripe portal session, then a redirect to it.
 async fn portal(State(web): State<Web>, user: MemberUser) -> WebResult<Response> {
     user.require_admin()?;
-    if web.registry.db().org_customer(user.org.id).await?.is_none() {
+    if web.registry.org_customer(user.org.id).await?.is_none() {
         let why = format!(
             "{} does not pay through Stripe, so there is no billing portal; ask {} about billing.",
             user.org.name, user.seller.name

@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tollgate_registry::db::AuditFilter;
+use tollgate_registry::views::AuditFilter;
 
 use crate::auth::MemberUser;
 use crate::error::WebResult;
@@ -42,8 +42,16 @@ async fn page(
     user.require_admin()?;
     let filter = filter(&user, &query)?;
     let base = format!("/{}/org/{}/downloads", user.seller.slug, user.org.slug);
-    let db = web.registry.db();
-    let audit = audit::view(db, user.seller.id, filter, &query, base, false, Vec::new()).await?;
+    let audit = audit::view(
+        &web.registry.views(),
+        user.seller.id,
+        filter,
+        &query,
+        base,
+        false,
+        Vec::new(),
+    )
+    .await?;
     let page = Downloads {
         chrome: Chrome::org(&user, "Downloads", "downloads"),
         audit,
@@ -60,7 +68,7 @@ async fn csv(
     let filter = filter(&user, &query)?;
     let name = format!("downloads-{}-{}.csv", user.seller.slug, user.org.slug);
     Ok(audit::csv(
-        web.registry.db().clone(),
+        web.registry.views(),
         user.seller.id,
         filter,
         &name,

@@ -85,10 +85,10 @@ struct InviteLine {
 /// `GET /{seller}/org/{org}`: the seat count (everyone), who holds seats, invites and actions
 /// (admins; a plain member sees only their own seat), own tokens.
 async fn page(State(web): State<Web>, user: MemberUser) -> WebResult<Response> {
-    let db = web.registry.db();
+    let db = &web.registry;
     let now = Timestamp::now();
     let org = user.org.id;
-    let used = db.org_seats_used(org).await?;
+    let used = web.registry.views().org_seats_used(org).await?;
     let cap = db.seat_cap(org).await?;
     let admin = user.is_admin();
     let pending = if admin {
@@ -96,7 +96,9 @@ async fn page(State(web): State<Web>, user: MemberUser) -> WebResult<Response> {
     } else {
         Vec::new()
     };
-    let my_tokens = db
+    let my_tokens = web
+        .registry
+        .views()
         .org_tokens(org)
         .await?
         .into_iter()

@@ -23,8 +23,7 @@ pub fn routes() -> Router<Web> {
 
 /// The set-up of every ecosystem the org's products use, with `token` filled in.
 pub(super) async fn snippets(web: &Web, user: &MemberUser, token: &str) -> WebResult<Vec<Snippet>> {
-    let db = web.registry.db();
-    let packages = db.org_packages(user.org.id).await?;
+    let packages = web.registry.views().org_packages(user.org.id).await?;
     let place = Place {
         public_url: &web.config.public_url,
         seller: &user.seller.slug,

@@ -7,10 +7,9 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use tollgate_registry::domain::{NewToken, TokenKind, TokenRecord};
+use tollgate_registry::domain::{TokenKind, TokenRecord};
 use tollgate_registry::ids::TokenId;
 use tollgate_registry::time::Timestamp;
-use tollgate_registry::token;
 
 use super::parts::{Confirm, set_notice, take_notice};
 use super::setup::{Snippet, snippets};
@@ -58,18 +57,15 @@ pub(super) async fn create_token(
     user: &MemberUser,
     kind: TokenKind,
 ) -> WebResult<String> {
-    let generated = token::generate();
-    web.registry
-        .db()
-        .create_token(&NewToken {
-            id: generated.id.clone(),
-            secret_hash: generated.secret_hash.clone(),
+    let generated = web
+        .registry
+        .issue_token(
             kind,
-            seller_id: user.seller.id,
-            org_id: Some(user.org.id),
-            seat_id: (kind == TokenKind::Seat).then_some(user.seat.id),
-            packages: Vec::new(),
-        })
+            user.seller.id,
+            Some(user.org.id),
+            (kind == TokenKind::Seat).then_some(user.seat.id),
+            Vec::new(),
+        )
         .await?;
     Ok(generated.secret)
 }
@@ -120,7 +116,7 @@ async fn page(State(web): State<Web>, user: MemberUser) -> WebResult<Response> {
     require_admin(&user)?;
     let tokens = web
         .registry
-        .db()
+        .views()
         .org_tokens(user.org.id)
         .await?
         .into_iter()
@@ -161,7 +157,6 @@ async fn create(State(web): State<Web>, user: MemberUser) -> WebResult<Response>
 /// The org's CI token `id`; any other token is not found.
 async fn org_token(web: &Web, user: &MemberUser, id: &str) -> WebResult<TokenRecord> {
     web.registry
-        .db()
         .token(id)
         .await?
         .filter(|t| t.org_id == Some(user.org.id) && t.kind == TokenKind::Org)
@@ -201,7 +196,6 @@ async fn revoke(
     require_admin(&user)?;
     org_token(&web, &user, &id).await?;
     web.registry
-        .db()
         .revoke_token(&TokenId(id.clone()), Timestamp::now())
         .await?;
     set_notice(

@@ -1,6 +1,6 @@
 //! The customers page, `/{seller}/dashboard/customers`: one line per org with its plan,
 //! subscription state, seats, entitlement and recent downloads. Drawn straight from
-//! [`Db::customers`](tollgate_registry::db::Db::customers) (two queries for any number of orgs);
+//! [`Views::customers`](tollgate_registry::views::Views::customers) (two queries for any number of orgs);
 //! nothing is looked up per org here.
 
 use askama::Template;
@@ -8,8 +8,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tollgate_registry::db::Customer;
 use tollgate_registry::time::Timestamp;
+use tollgate_registry::views::Customer;
 
 use crate::auth::SellerUser;
 use crate::error::WebResult;
@@ -87,7 +87,7 @@ fn line(c: Customer) -> Line {
 async fn page(State(web): State<Web>, user: SellerUser) -> WebResult<Response> {
     let customers = web
         .registry
-        .db()
+        .views()
         .customers(user.seller.id, Timestamp::now())
         .await?;
     let total = thousands(customers.len() as i64);

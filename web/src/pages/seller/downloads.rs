@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tollgate_registry::db::AuditFilter;
+use tollgate_registry::views::AuditFilter;
 
 use crate::auth::SellerUser;
 use crate::error::{WebError, WebResult};
@@ -34,7 +34,6 @@ async fn filter(web: &Web, user: &SellerUser, query: &AuditQuery) -> WebResult<A
     if let Some(slug) = query.org_slug() {
         let org = web
             .registry
-            .db()
             .org(user.seller.id, &slug)
             .await
             .map_err(|e| match e {
@@ -54,7 +53,7 @@ async fn page(
     Query(query): Query<AuditQuery>,
 ) -> WebResult<Response> {
     let filter = filter(&web, &user, &query).await?;
-    let db = web.registry.db();
+    let db = &web.registry;
     let orgs = db
         .orgs(user.seller.id)
         .await?
@@ -62,7 +61,16 @@ async fn page(
         .map(|o| o.slug)
         .collect();
     let base = format!("/{}/dashboard/downloads", user.seller.slug);
-    let audit = audit::view(db, user.seller.id, filter, &query, base, true, orgs).await?;
+    let audit = audit::view(
+        &web.registry.views(),
+        user.seller.id,
+        filter,
+        &query,
+        base,
+        true,
+        orgs,
+    )
+    .await?;
     let page = Downloads {
         chrome: Chrome::seller(&user, "Downloads", "downloads"),
         audit,
@@ -78,7 +86,7 @@ async fn csv(
     let filter = filter(&web, &user, &query).await?;
     let name = format!("downloads-{}.csv", user.seller.slug);
     Ok(audit::csv(
-        web.registry.db().clone(),
+        web.registry.views(),
         user.seller.id,
         filter,
         &name,

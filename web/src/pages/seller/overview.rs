@@ -36,7 +36,7 @@ struct ReleaseLine {
 }
 
 pub async fn page(State(web): State<Web>, user: SellerUser) -> WebResult<Response> {
-    let db = web.registry.db();
+    let db = &web.registry.views();
     let now = Timestamp::now();
     let figures = db.seller_figures(user.seller.id, now).await?;
     let days = db.downloads_per_day(user.seller.id, None, 30, now).await?;

@@ -66,7 +66,7 @@ struct PackageLine {
 async fn list(State(web): State<Web>, user: SellerUser) -> WebResult<Response> {
     let summaries = web
         .registry
-        .db()
+        .views()
         .package_summaries(user.seller.id, Timestamp::now())
         .await?;
     let page = ListPage {
@@ -207,7 +207,6 @@ async fn load(
     let ecosystem: Ecosystem = ecosystem.parse().map_err(|_| missing())?;
     let state = web
         .registry
-        .db()
         .package_state(seller.id, ecosystem, name)
         .await?
         .ok_or_else(missing)?;

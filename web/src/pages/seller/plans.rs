@@ -60,7 +60,7 @@ fn rule_words(rule: VersionRule) -> &'static str {
 }
 
 async fn page(State(web): State<Web>, user: SellerUser) -> WebResult<Response> {
-    let db = web.registry.db();
+    let db = &web.registry;
     let products = db.products(user.seller.id).await?;
     let plans = db.plans(user.seller.id).await?;
     let base = &web.config.public_url;

@@ -75,7 +75,7 @@ fn repositories(ecosystems: Ecosystems, place: &Place<'_>) -> Vec<Repo> {
 }
 
 async fn page(State(web): State<Web>, user: SellerUser) -> WebResult<Response> {
-    let db = web.registry.db();
+    let db = &web.registry;
     let seller = &user.seller;
     let public_url = &web.config.public_url;
     let connection = db.stripe_connection(seller.id).await?;

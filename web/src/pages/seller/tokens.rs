@@ -9,10 +9,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use tollgate_registry::domain::{NewToken, PackageRef, TokenKind, TokenRecord};
+use tollgate_registry::domain::{PackageRef, TokenKind, TokenRecord};
 use tollgate_registry::ecosystem::{Place, Snippet};
 use tollgate_registry::time::Timestamp;
-use tollgate_registry::token;
 
 use crate::auth::SellerUser;
 use crate::error::{WebError, WebResult};
@@ -91,7 +90,6 @@ fn scope_of(t: &TokenRecord) -> Vec<String> {
 async fn publish_tokens(web: &Web, user: &SellerUser) -> WebResult<Vec<TokenRecord>> {
     let mut all: Vec<TokenRecord> = web
         .registry
-        .db()
         .tokens(Some(user.seller.id))
         .await?
         .into_iter()
@@ -153,18 +151,15 @@ async fn create(
         Ok(p) => p,
         Err(why) => return render_list(&web, &user, Some(why), form.packages).await,
     };
-    let generated = token::generate();
-    web.registry
-        .db()
-        .create_token(&NewToken {
-            id: generated.id.clone(),
-            secret_hash: generated.secret_hash.clone(),
-            kind: TokenKind::Publish,
-            seller_id: user.seller.id,
-            org_id: None,
-            seat_id: None,
-            packages: packages.clone(),
-        })
+    let generated = web
+        .registry
+        .issue_token(
+            TokenKind::Publish,
+            user.seller.id,
+            None,
+            None,
+            packages.clone(),
+        )
         .await?;
     // Not live: the page must never be re-fetched (the secret is not kept anywhere).
     let mut chrome = Chrome::seller(&user, "New publish token", "tokens");
@@ -187,7 +182,6 @@ async fn create(
 /// A publish token of this seller, or 404 (another seller's, or an org's, is not found).
 async fn own_token(web: &Web, user: &SellerUser, id: &str) -> WebResult<TokenRecord> {
     web.registry
-        .db()
         .token(id)
         .await?
         .filter(|t| t.seller_id == user.seller.id && t.kind == TokenKind::Publish)
@@ -220,10 +214,7 @@ async fn revoke(
     Path((_, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
     let t = own_token(&web, &user, &id).await?;
-    web.registry
-        .db()
-        .revoke_token(&t.id, Timestamp::now())
-        .await?;
+    web.registry.revoke_token(&t.id, Timestamp::now()).await?;
     Ok(Redirect::to(&tokens_url(&user)).into_response())
 }
 

@@ -1,5 +1,5 @@
 //! Invites by e-mail (admins). An invite is a one-time link; the seat is taken only when it is
-//! accepted, and [`claim_seat`](tollgate_registry::db::Db::use_link) checks the paid quantity
+//! accepted, and [`use_link`](tollgate_registry::Registry::use_link) checks the paid quantity
 //! again then. Here an invite is refused when the seats in use plus the invites pending would
 //! already fill the paid quantity, so no one is invited to a seat that cannot exist.
 
@@ -48,7 +48,7 @@ pub async fn invite(
 ) -> WebResult<Response> {
     user.require_admin()?;
     let email = address(&f.email)?;
-    let db = web.registry.db();
+    let db = &web.registry;
     let now = Timestamp::now();
     let org = &user.org;
     if db
@@ -68,7 +68,7 @@ pub async fn invite(
             "{email} is invited already; cancel that invite to send a new one"
         )));
     }
-    let used = db.org_seats_used(org.id).await?;
+    let used = web.registry.views().org_seats_used(org.id).await?;
     if let Some(why) = invite_refusal(used, pending.len(), db.seat_cap(org.id).await?) {
         return Err(WebError::Conflict(why));
     }
@@ -122,7 +122,7 @@ pub async fn cancel(
     Path((_, _, id)): Path<(String, String, String)>,
 ) -> WebResult<Response> {
     user.require_admin()?;
-    let db = web.registry.db();
+    let db = &web.registry;
     let email = db
         .pending_invites(user.org.id, Timestamp::now())
         .await?

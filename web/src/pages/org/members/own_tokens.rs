@@ -35,7 +35,6 @@ pub async fn create(State(web): State<Web>, user: MemberUser) -> WebResult<Respo
 /// The member's own token `id`, still active; anyone else's is not found.
 async fn own(web: &Web, user: &MemberUser, id: &str) -> WebResult<TokenRecord> {
     web.registry
-        .db()
         .token(id)
         .await?
         .filter(|t| t.org_id == Some(user.org.id) && t.seat_id == Some(user.seat.id))
@@ -73,7 +72,6 @@ pub async fn revoke(
 ) -> WebResult<Response> {
     own(&web, &user, &id).await?;
     web.registry
-        .db()
         .revoke_token(&TokenId(id.clone()), Timestamp::now())
         .await?;
     set_notice(

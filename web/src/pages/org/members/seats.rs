@@ -4,10 +4,8 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use tollgate_billing::mail::{SeatRevoked, seat_revoked};
 use tollgate_registry::domain::Seat;
 use tollgate_registry::ids::SeatId;
-use tollgate_registry::time::Timestamp;
 
 use crate::auth::MemberUser;
 use crate::error::{WebError, WebResult};
@@ -18,7 +16,7 @@ use crate::templates::Chrome;
 /// The org's active seat `id` that `user` may revoke; another org's seat is not found.
 async fn revocable(web: &Web, user: &MemberUser, id: i64) -> WebResult<Seat> {
     user.require_admin()?;
-    let db = web.registry.db();
+    let db = &web.registry;
     let seat = db
         .seat(SeatId(id))
         .await?
@@ -82,16 +80,15 @@ pub async fn revoke(
     Path((_, _, id)): Path<(String, String, i64)>,
 ) -> WebResult<Response> {
     let seat = revocable(&web, &user, id).await?;
-    web.registry
-        .db()
-        .revoke_seat(user.org.id, &seat.email, Timestamp::now())
-        .await?;
-    let message = seat_revoked(&SeatRevoked {
-        to: seat.email.clone(),
-        org: user.org.name.clone(),
-        seller_name: user.seller.name.clone(),
-    });
-    let mailed = match web.billing.mailer.send(&message).await {
+    let revoked = tollgate_billing::seats::revoke_seat(
+        &web.registry,
+        Ok(&web.billing.mailer),
+        &user.seller,
+        &user.org,
+        &seat.email,
+    )
+    .await?;
+    let mailed = match revoked.mailed {
         Ok(()) => "; they were told by e-mail".to_owned(),
         Err(e) => {
             tracing::warn!(error = %e, org = %user.org.slug, "the seat is revoked, but the mail failed");

@@ -1,5 +1,5 @@
-//! What the dashboard pages read: a seller's figures, customers, packages, recent releases, the
-//! download audit, and the little the live updates need. Read-only, and every method runs a
+//! What the dashboard pages read: a seller's figures, customers, packages, recent releases and
+//! the little the live updates need (the download audit is in `audit`). Read-only, and every method runs a
 //! fixed number of queries (at most two) whatever the amount of data: per-org and per-package
 //! figures come from correlated subqueries or one grouped query, never a query per row.
 //!
@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use sqlx::FromRow;
 
-use super::Db;
+use super::Views;
 use crate::Result;
 use crate::domain::Org;
 use crate::ids::{OrgId, PackageId, SellerId};
@@ -27,9 +27,6 @@ fn recent_days(now: Timestamp) -> (i64, i64) {
     let today = now.0.div_euclid(DAY_MS);
     (today - RECENT_DAYS + 1, today)
 }
-/// The audit page size when the filter asks for none, and the most one page may hold.
-const AUDIT_DEFAULT_LIMIT: i64 = 100;
-const AUDIT_MAX_LIMIT: i64 = 1000;
 /// Subscription statuses that still bring money in (`past_due`: Stripe is retrying).
 const PAYING_STATUSES: &str = "('active', 'trialing', 'past_due')";
 
@@ -73,40 +70,6 @@ pub struct Customer {
     pub downloads_30d: i64,
 }
 
-/// Which download events the audit shows; every field narrows, `limit` bounds the page.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct AuditFilter {
-    pub org: Option<OrgId>,
-    /// Exact (stored, normalised) package name, in any ecosystem.
-    pub package: Option<String>,
-    pub version: Option<String>,
-    /// Inclusive.
-    pub from: Option<Timestamp>,
-    /// Exclusive.
-    pub to: Option<Timestamp>,
-    /// Paging: only events with an id below this one (the last id of the previous page).
-    pub before: Option<i64>,
-    /// Page size; 0 or less means 100, and at most 1000 are returned.
-    pub limit: i64,
-}
-
-/// One download event in the audit.
-#[derive(Debug, Clone, Serialize)]
-pub struct AuditRow {
-    /// The event id (pass the last one as [`AuditFilter::before`] for the next page).
-    pub id: i64,
-    pub at: Timestamp,
-    pub ecosystem: String,
-    pub package: String,
-    pub version: String,
-    /// The org's slug (`None`: a seller's own token).
-    pub org: Option<String>,
-    /// The seat's email, for seat tokens.
-    pub seat: Option<String>,
-    pub token_id: String,
-    pub client_ip: Option<String>,
-}
-
 /// One package on the packages page.
 #[derive(Debug, Clone, Serialize)]
 pub struct PackageSummary {
@@ -147,19 +110,6 @@ struct CustomerRow {
 }
 
 #[derive(FromRow)]
-struct AuditDbRow {
-    id: i64,
-    at: i64,
-    ecosystem: String,
-    package: String,
-    version: String,
-    org: Option<String>,
-    seat: Option<String>,
-    token_id: String,
-    client_ip: Option<String>,
-}
-
-#[derive(FromRow)]
 struct PackageRow {
     id: i64,
     ecosystem: String,
@@ -195,13 +145,7 @@ fn active_seats(alias: &str) -> String {
     )
 }
 
-/// A value bound to a query built from optional filters.
-enum Bind {
-    Int(i64),
-    Text(String),
-}
-
-impl Db {
+impl Views {
     /// The seller's dashboard figures at `now` (two queries: orgs and seats, then revenue).
     pub async fn seller_figures(&self, seller: SellerId, now: Timestamp) -> Result<SellerFigures> {
         let (active_orgs, paid_seats, used_seats, unlimited_orgs): (i64, i64, i64, i64) =
@@ -218,7 +162,7 @@ impl Db {
             ))
             .bind(seller.0)
             .bind(now.0)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.0.pool)
             .await?;
         let sums: Vec<(String, Option<String>, i64)> = sqlx::query_as(&format!(
             "SELECT currency, price_interval, CAST(SUM(unit_amount * quantity) AS BIGINT)
@@ -228,7 +172,7 @@ impl Db {
              GROUP BY currency, price_interval"
         ))
         .bind(seller.0)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?;
         Ok(SellerFigures {
             active_orgs,
@@ -273,7 +217,7 @@ impl Db {
         if let Some(org) = org {
             query = query.bind(org.0);
         }
-        let counts: HashMap<i64, i64> = query.fetch_all(&self.pool).await?.into_iter().collect();
+        let counts: HashMap<i64, i64> = query.fetch_all(&self.0.pool).await?.into_iter().collect();
         Ok((first..=today)
             .map(|day| {
                 (
@@ -303,7 +247,7 @@ impl Db {
         ))
         .bind(seller.0)
         .bind(now.0)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?;
         let (first, today) = recent_days(now);
         let recent: Vec<(i64, String, String, i64)> = sqlx::query_as(
@@ -319,7 +263,7 @@ impl Db {
         .bind(seller.0)
         .bind(first)
         .bind(today)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?;
         let mut usage: HashMap<i64, (Vec<String>, i64)> = HashMap::new();
         for (org, package, version, count) in recent {
@@ -353,77 +297,6 @@ impl Db {
             .collect())
     }
 
-    /// The seller's download events matching `filter`, newest first (one query). Only the
-    /// seller's own events, whatever the filter says.
-    pub async fn download_audit(
-        &self,
-        seller: SellerId,
-        filter: &AuditFilter,
-    ) -> Result<Vec<AuditRow>> {
-        let mut sql = String::from(
-            "SELECT d.id, d.at, p.ecosystem, p.name AS package, r.version,
-                    o.slug AS org, s.email AS seat, d.token_id, d.client_ip
-             FROM download_events d
-             JOIN releases r ON r.id = d.release_id
-             JOIN packages p ON p.id = r.package_id
-             LEFT JOIN orgs o ON o.id = d.org_id
-             LEFT JOIN seats s ON s.id = d.seat_id
-             WHERE d.seller_id = $1 AND p.seller_id = $1",
-        );
-        let mut binds = Vec::new();
-        let mut narrow = |column: &str, op: &str, value: Bind| {
-            binds.push(value);
-            sql.push_str(&format!(" AND {column} {op} ${}", binds.len() + 1));
-        };
-        if let Some(org) = filter.org {
-            narrow("d.org_id", "=", Bind::Int(org.0));
-        }
-        if let Some(package) = &filter.package {
-            narrow("p.name", "=", Bind::Text(package.clone()));
-        }
-        if let Some(version) = &filter.version {
-            narrow("r.version", "=", Bind::Text(version.clone()));
-        }
-        if let Some(from) = filter.from {
-            narrow("d.at", ">=", Bind::Int(from.0));
-        }
-        if let Some(to) = filter.to {
-            narrow("d.at", "<", Bind::Int(to.0));
-        }
-        if let Some(before) = filter.before {
-            narrow("d.id", "<", Bind::Int(before));
-        }
-        let limit = if filter.limit <= 0 {
-            AUDIT_DEFAULT_LIMIT
-        } else {
-            filter.limit.min(AUDIT_MAX_LIMIT)
-        };
-        binds.push(Bind::Int(limit));
-        sql.push_str(&format!(" ORDER BY d.id DESC LIMIT ${}", binds.len() + 1));
-        let mut query = sqlx::query_as::<_, AuditDbRow>(&sql).bind(seller.0);
-        for value in binds {
-            query = match value {
-                Bind::Int(v) => query.bind(v),
-                Bind::Text(v) => query.bind(v),
-            };
-        }
-        let rows = query.fetch_all(&self.pool).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| AuditRow {
-                id: r.id,
-                at: Timestamp(r.at),
-                ecosystem: r.ecosystem,
-                package: r.package,
-                version: r.version,
-                org: r.org,
-                seat: r.seat,
-                token_id: r.token_id,
-                client_ip: r.client_ip,
-            })
-            .collect())
-    }
-
     /// The seller's packages with their live releases and last 30 days' downloads, ordered by
     /// ecosystem and name (two queries).
     pub async fn package_summaries(
@@ -442,7 +315,7 @@ impl Db {
              FROM packages p WHERE p.seller_id = $1 ORDER BY p.ecosystem, p.name",
         )
         .bind(seller.0)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?;
         let (first, today) = recent_days(now);
         let downloads: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
@@ -456,7 +329,7 @@ impl Db {
         .bind(seller.0)
         .bind(first)
         .bind(today)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?
         .into_iter()
         .collect();
@@ -489,7 +362,7 @@ impl Db {
         )
         .bind(seller.0)
         .bind(limit.max(0))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?;
         Ok(rows
             .into_iter()
@@ -510,7 +383,7 @@ impl Db {
             "SELECT CAST(COUNT(*) AS BIGINT) FROM seats WHERE org_id = $1 AND active = 1",
         )
         .bind(org.0)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.0.pool)
         .await?)
     }
 
@@ -518,7 +391,7 @@ impl Db {
     pub async fn package_seller(&self, package: PackageId) -> Result<Option<SellerId>> {
         let id: Option<i64> = sqlx::query_scalar("SELECT seller_id FROM packages WHERE id = $1")
             .bind(package.0)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.0.pool)
             .await?;
         Ok(id.map(SellerId))
     }
@@ -527,7 +400,7 @@ impl Db {
     pub async fn org_seller(&self, org: OrgId) -> Result<Option<SellerId>> {
         let id: Option<i64> = sqlx::query_scalar("SELECT seller_id FROM orgs WHERE id = $1")
             .bind(org.0)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.0.pool)
             .await?;
         Ok(id.map(SellerId))
     }
@@ -536,7 +409,7 @@ impl Db {
     pub async fn download_watermark(&self) -> Result<i64> {
         Ok(
             sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM download_events")
-                .fetch_one(&self.pool)
+                .fetch_one(&self.0.pool)
                 .await?,
         )
     }
@@ -552,7 +425,7 @@ impl Db {
              WHERE id > $1 AND seller_id IS NOT NULL",
         )
         .bind(after)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?;
         let mut pairs: Vec<_> = rows
             .into_iter()

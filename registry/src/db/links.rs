@@ -1,10 +1,10 @@
-//! What the web pages store: sessions, one-time links (sign-in, seat invites) and the sign-in
+//! One-time links (sign-in, seat invites; an invite claims a seat when used) and the sign-in
 //! rate limit. Link secrets are stored as sha256 only; the caller checks the presented secret
 //! with [`crate::token::Presented::matches`] (constant time) before using a link.
 
 use sqlx::FromRow;
 
-use super::accounts::{claim_invited_seat, normalized_email};
+use super::seats::{claim_invited_seat, normalized_email};
 use super::{Db, log_change};
 use crate::change::Change;
 use crate::domain::Seat;
@@ -114,82 +114,6 @@ const LINK_COLUMNS: &str =
     "id, secret_hash, purpose, seller_id, org_id, email, role, created_at, expires_at, used_at";
 
 impl Db {
-    /// The session record stored under `id`, unless it expired.
-    pub async fn session_load(&self, id: &str, now: Timestamp) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT data FROM web_sessions WHERE id = $1 AND expires_at > $2")
-                .bind(id)
-                .bind(now.0)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
-    }
-
-    /// Stores a new session; `false` when the id is taken (the caller picks another).
-    pub async fn session_create(
-        &self,
-        id: &str,
-        data: &str,
-        expires_at: Timestamp,
-    ) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO web_sessions (id, data, expires_at) VALUES ($1, $2, $3)
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(data)
-        .bind(expires_at.0)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Creates or replaces the session stored under `id`.
-    pub async fn session_save(&self, id: &str, data: &str, expires_at: Timestamp) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO web_sessions (id, data, expires_at) VALUES ($1, $2, $3)
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
-        )
-        .bind(id)
-        .bind(data)
-        .bind(expires_at.0)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    pub async fn session_delete(&self, id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM web_sessions WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// How many sessions are stored and not expired (operators, and the tests that show an
-    /// anonymous visitor stores none).
-    pub async fn live_sessions(&self, now: Timestamp) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM web_sessions WHERE expires_at > $1")
-                .bind(now.0)
-                .fetch_one(&self.pool)
-                .await?,
-        )
-    }
-
-    /// Deletes expired sessions, used links and old sign-in requests older than `before`.
-    pub async fn prune_web(&self, now: Timestamp, before: Timestamp) -> Result<()> {
-        sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1")
-            .bind(now.0)
-            .execute(&self.pool)
-            .await?;
-        sqlx::query("DELETE FROM web_sign_in_requests WHERE at < $1")
-            .bind(before.0)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     pub async fn create_link(&self, link: &NewLink) -> Result<()> {
         sqlx::query(
             "INSERT INTO web_links (id, secret_hash, purpose, seller_id, org_id, email, role, created_at, expires_at)

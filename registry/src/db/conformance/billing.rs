@@ -2,13 +2,13 @@
 //! once, checkouts create an org with its admin and token, and seat claims respect the cap
 //! under concurrency.
 
-use tollgate_registry::Error;
-use tollgate_registry::db::{Db, StripeConnection, SubscriptionState};
-use tollgate_registry::domain::{NewToken, Plan, SeatMode, Seller, TokenKind, VersionRule};
-use tollgate_registry::ids::TokenId;
-use tollgate_registry::time::Timestamp;
+use crate::Error;
+use crate::db::{Db, StripeConnection, SubscriptionState};
+use crate::domain::{NewToken, Plan, SeatMode, Seller, TokenKind, VersionRule};
+use crate::ids::TokenId;
+use crate::time::Timestamp;
 
-use crate::fixtures::{at, npm, org, product, seller};
+use super::fixtures::{at, npm, org, product, seller};
 
 async fn plan(db: &Db, acme: &Seller, seats: SeatMode) -> Plan {
     let pro = product(db, acme, "pro", &[npm("@acme/pro")]).await;

@@ -2,13 +2,13 @@
 
 use std::collections::BTreeSet;
 
-use tollgate_registry::change::Change;
-use tollgate_registry::db::Db;
-use tollgate_registry::domain::{Seat, TokenKind};
-use tollgate_registry::ids::TokenId;
+use crate::change::Change;
+use crate::db::Db;
+use crate::domain::{Seat, TokenKind};
+use crate::ids::TokenId;
 
-use crate::assertions::{assert_not_found, logged};
-use crate::fixtures::{at, cargo, npm, org, seat, seller, sha, token};
+use super::assertions::{assert_not_found, logged};
+use super::fixtures::{at, cargo, npm, org, seat, seller, sha, token};
 
 pub async fn revoking_a_seat_revokes_its_tokens(db: &Db) {
     let acme = seller(db, "acme").await;
@@ -168,7 +168,7 @@ pub async fn tokens_round_trip_and_filter_by_seller(db: &Db) {
 
     assert!(db.token("tg_missing").await.expect("lookup").is_none());
 
-    let ids = |list: Vec<tollgate_registry::domain::TokenRecord>| -> Vec<String> {
+    let ids = |list: Vec<crate::domain::TokenRecord>| -> Vec<String> {
         list.into_iter().map(|t| t.id.0).collect()
     };
     assert_eq!(

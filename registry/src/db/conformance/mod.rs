@@ -1,14 +1,16 @@
-//! Conformance suite for the database port ([`Db`](tollgate_registry::db::Db)): every test body
+//! Conformance suite for the database port ([`Db`](crate::db::Db)) and the pages' read models
+//! ([`Views`](crate::views::Views)), inside the crate because the port is private to it: every test body
 //! is written once, as an `async fn(&Db)`, and [`conformance!`] runs it on SQLite (a temporary
 //! file, always) and on PostgreSQL (a fresh database per test, when `TOLLGATE_TEST_POSTGRES_URL`
 //! is set; skipped with a printed note otherwise). A test `NAME` runs as `NAME::sqlite` and
-//! `NAME::postgres`, so `cargo test --test db_conformance postgres` selects one backend. (Modules
+//! `NAME::postgres`, so `cargo test -p tollgate-registry --lib conformance::` selects the suite
+//! and `… postgres` one backend. (Modules
 //! rather than `NAME_sqlite` names: gluing identifiers would need the `paste` crate for no other
 //! gain.)
 //!
 //! The bodies live in topic modules (`accounts`, `releases`, `tokens`, `changes`,
 //! `concurrency`); [`conformance!`] names each as `topic::NAME`, but the generated tests stay at
-//! the crate root as `NAME::sqlite` and `NAME::postgres`. Fixtures are built through the port
+//! this module as `NAME::sqlite` and `NAME::postgres`. Fixtures are built through the port
 //! itself with the small builders in `fixtures`, never SQL dumps.
 
 mod accounts;
@@ -18,6 +20,7 @@ mod changes;
 mod concurrency;
 mod dashboard;
 mod fixtures;
+mod page_lists;
 mod releases;
 mod revisions;
 mod tokens;
@@ -34,13 +37,13 @@ macro_rules! conformance {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
-                crate::harness::on_sqlite(|db| async move { super::$topic::$name(&db).await })
+                crate::db::conformance::harness::on_sqlite(|db| async move { super::$topic::$name(&db).await })
                     .await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                crate::harness::on_postgres(|db| async move { super::$topic::$name(&db).await })
+                crate::db::conformance::harness::on_postgres(|db| async move { super::$topic::$name(&db).await })
                     .await;
             }
         }
@@ -80,10 +83,10 @@ conformance!(
     dashboard::seller_figures_count_live_orgs_seats_and_mrr,
     dashboard::downloads_per_day_are_zero_filled_utc_days,
     dashboard::customers_show_plan_seats_state_and_recent_use,
-    dashboard::download_audit_filters_pages_and_isolates_sellers,
-    dashboard::package_summaries_count_live_releases_and_recent_downloads,
-    dashboard::recent_releases_are_live_newest_first,
-    dashboard::live_update_lookups_follow_sellers_and_new_downloads,
+    page_lists::download_audit_filters_pages_and_isolates_sellers,
+    page_lists::package_summaries_count_live_releases_and_recent_downloads,
+    page_lists::recent_releases_are_live_newest_first,
+    page_lists::live_update_lookups_follow_sellers_and_new_downloads,
 );
 
 mod harness {
@@ -91,9 +94,9 @@ mod harness {
     use std::future::Future;
     use std::time::Duration;
 
+    use crate::db::{Backend, Db};
     use sqlx::Connection;
     use sqlx::postgres::PgConnection;
-    use tollgate_registry::db::{Backend, Db};
 
     pub const POSTGRES_URL_VAR: &str = "TOLLGATE_TEST_POSTGRES_URL";
 

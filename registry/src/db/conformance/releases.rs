@@ -3,12 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use tollgate_registry::db::Db;
-use tollgate_registry::domain::Ecosystem;
-use tollgate_registry::ids::{ReleaseId, TokenId};
+use crate::db::Db;
+use crate::domain::Ecosystem;
+use crate::ids::{ReleaseId, TokenId};
 
-use crate::assertions::{assert_conflict, logged, tags, versions};
-use crate::fixtures::{at, cargo, download, npm, org, package_id, release, seat, seller, sha};
+use super::assertions::{assert_conflict, logged, tags, versions};
+use super::fixtures::{at, cargo, download, npm, org, package_id, release, seat, seller, sha};
 
 // ---------------------------------------------------------------------------------------------
 // Releases and tags.

@@ -1,11 +1,11 @@
 //! Sellers, products, orgs, and the entitlements (grants) that tie orgs to products.
 
-use tollgate_registry::change::Change;
-use tollgate_registry::db::Db;
-use tollgate_registry::domain::{Ecosystem, Entitlement, VersionRule};
+use crate::change::Change;
+use crate::db::Db;
+use crate::domain::{Ecosystem, Entitlement, VersionRule};
 
-use crate::assertions::{assert_conflict, assert_not_found, logged};
-use crate::fixtures::{at, cargo, grant, npm, org, package_id, product, seller};
+use super::assertions::{assert_conflict, assert_not_found, logged};
+use super::fixtures::{at, cargo, grant, npm, org, package_id, product, seller};
 
 // ---------------------------------------------------------------------------------------------
 // Sellers, products, orgs.

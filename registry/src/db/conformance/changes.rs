@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use tollgate_registry::change::Change;
-use tollgate_registry::db::Db;
-use tollgate_registry::domain::Ecosystem;
-use tollgate_registry::time::Timestamp;
+use crate::change::Change;
+use crate::db::Db;
+use crate::domain::Ecosystem;
+use crate::time::Timestamp;
 
-use crate::assertions::{all_seqs, logged};
-use crate::fixtures::{
+use super::assertions::{all_seqs, logged};
+use super::fixtures::{
     at, download, grant, npm, org, package_id, product, release, seat, seller, token,
 };
 

@@ -3,13 +3,13 @@
 use std::fmt::Debug;
 use std::future::Future;
 
-use tollgate_registry::Error;
-use tollgate_registry::change::Change;
-use tollgate_registry::db::Db;
-use tollgate_registry::domain::Release;
+use crate::Error;
+use crate::change::Change;
+use crate::db::Db;
+use crate::domain::Release;
 
 #[track_caller]
-pub fn assert_conflict<T: Debug>(result: tollgate_registry::Result<T>, expected: &str) {
+pub fn assert_conflict<T: Debug>(result: crate::Result<T>, expected: &str) {
     match result {
         Err(Error::Conflict(text)) => assert_eq!(text, expected),
         other => panic!("expected Conflict({expected:?}), got {other:?}"),
@@ -17,7 +17,7 @@ pub fn assert_conflict<T: Debug>(result: tollgate_registry::Result<T>, expected:
 }
 
 #[track_caller]
-pub fn assert_not_found<T: Debug>(result: tollgate_registry::Result<T>, expected: &str) {
+pub fn assert_not_found<T: Debug>(result: crate::Result<T>, expected: &str) {
     match result {
         Err(e @ Error::NotFound(_)) => assert_eq!(e.to_string(), expected),
         other => panic!("expected NotFound ({expected:?}), got {other:?}"),

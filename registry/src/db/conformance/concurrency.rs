@@ -1,12 +1,12 @@
 //! Concurrent publishes: distinct versions all land, one version has exactly one winner.
 
-use tollgate_registry::Error;
-use tollgate_registry::change::Change;
-use tollgate_registry::db::Db;
-use tollgate_registry::domain::Ecosystem;
+use crate::Error;
+use crate::change::Change;
+use crate::db::Db;
+use crate::domain::Ecosystem;
 
-use crate::assertions::versions;
-use crate::fixtures::{at, release, seller};
+use super::assertions::versions;
+use super::fixtures::{at, release, seller};
 
 pub async fn concurrent_publishes_of_distinct_versions_all_succeed(db: &Db) {
     const N: usize = 20;

@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use super::Db;
+use super::Views;
 use crate::domain::{PackageRef, TokenKind};
 use crate::ids::{OrgId, SeatId, TokenId};
 use crate::time::Timestamp;
@@ -49,7 +49,7 @@ struct TokenRow {
     revoked_at: Option<i64>,
 }
 
-impl Db {
+impl Views {
     /// The org's tokens (org and seat tokens), oldest first.
     pub async fn org_tokens(&self, org: OrgId) -> Result<Vec<OrgToken>> {
         let rows: Vec<TokenRow> = sqlx::query_as(
@@ -58,7 +58,7 @@ impl Db {
              WHERE t.org_id = $1 ORDER BY t.created_at, t.id",
         )
         .bind(org.0)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?;
         rows.into_iter()
             .map(|r| {
@@ -84,7 +84,7 @@ impl Db {
              WHERE e.org_id = $1 ORDER BY p.ecosystem, p.name",
         )
         .bind(org.0)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?;
         rows.into_iter()
             .map(|(eco, name)| {
@@ -109,7 +109,7 @@ impl Db {
              WHERE s.org_id = $1 ORDER BY s.updated_at DESC, s.id DESC",
         )
         .bind(org.0)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.0.pool)
         .await?)
     }
 }

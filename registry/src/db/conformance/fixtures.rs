@@ -1,13 +1,13 @@
 //! Fixtures: small builders over the port, so every test builds its data through [`Db`] itself.
 
-use sha2::{Digest, Sha256};
-use tollgate_registry::db::Db;
-use tollgate_registry::domain::{
+use crate::db::Db;
+use crate::domain::{
     DownloadEvent, Ecosystem, Entitlement, NewRelease, NewToken, Org, PackageRef, Product, Release,
     Seat, Seller, TokenKind, VersionRule,
 };
-use tollgate_registry::ids::{PackageId, TokenId};
-use tollgate_registry::time::Timestamp;
+use crate::ids::{PackageId, TokenId};
+use crate::time::Timestamp;
+use sha2::{Digest, Sha256};
 
 /// A fixed point in time (2026-09) plus `ms`, so tests choose the order of events.
 pub fn at(ms: i64) -> Timestamp {
@@ -130,7 +130,7 @@ impl ReleaseBuilder {
         self.0
     }
 
-    pub async fn try_publish(self, db: &Db, when: Timestamp) -> tollgate_registry::Result<Release> {
+    pub async fn try_publish(self, db: &Db, when: Timestamp) -> crate::Result<Release> {
         db.publish_release(&self.0, when).await
     }
 

@@ -1,11 +1,11 @@
 //! What may change after a publish: revert and replace within a window (Hex), retirement, and
 //! the per-seller key pairs.
 
-use tollgate_registry::db::{Db, StoredKey};
-use tollgate_registry::domain::{Ecosystem, Retirement};
+use crate::db::{Db, StoredKey};
+use crate::domain::{Ecosystem, Retirement};
 
-use crate::assertions::{assert_conflict, versions};
-use crate::fixtures::{at, download, npm, org, package_id, release, seller, sha};
+use super::assertions::{assert_conflict, versions};
+use super::fixtures::{at, download, npm, org, package_id, release, seller, sha};
 
 pub async fn revert_frees_the_version_only_within_the_window(db: &Db) {
     let acme = seller(db, "acme").await;
@@ -28,7 +28,7 @@ pub async fn revert_frees_the_version_only_within_the_window(db: &Db) {
     );
     let missing = db.revert_release(pkg, "9.9.9", at(0), at(20_000)).await;
     assert!(
-        matches!(missing, Err(tollgate_registry::Error::NotFound(_))),
+        matches!(missing, Err(crate::Error::NotFound(_))),
         "{missing:?}"
     );
 

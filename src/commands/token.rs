@@ -1,0 +1,88 @@
+//! `tollgate token …`: issue (publish, org or seat tokens), revoke and list tokens.
+
+use anyhow::anyhow;
+use serde_json::json;
+use tollgate_registry::domain::TokenKind;
+use tollgate_registry::ids::TokenId;
+use tollgate_registry::time::Timestamp;
+
+use super::Context;
+use crate::cli::TokenCmd;
+
+pub async fn token(ctx: &Context, cmd: TokenCmd) -> anyhow::Result<()> {
+    match cmd {
+        TokenCmd::Create {
+            seller,
+            publish,
+            packages,
+            org,
+            seat,
+        } => {
+            let seller = ctx.registry.seller(&seller).await?;
+            let (kind, org_id, seat_id) = if publish {
+                (TokenKind::Publish, None, None)
+            } else {
+                let slug = org.ok_or_else(|| anyhow!("pass --publish or --org ORG"))?;
+                let org = ctx.registry.org(seller.id, &slug).await?;
+                match seat {
+                    Some(email) => {
+                        let seats = ctx.registry.seats(org.id).await?;
+                        let seat = seats
+                            .into_iter()
+                            .find(|s| s.email.eq_ignore_ascii_case(email.trim()) && s.active)
+                            .ok_or_else(|| anyhow!("org {slug} has no active seat {email}; add it with `tollgate seat add`"))?;
+                        (TokenKind::Seat, Some(org.id), Some(seat.id))
+                    }
+                    None => (TokenKind::Org, Some(org.id), None),
+                }
+            };
+            let generated = ctx
+                .registry
+                .issue_token(kind, seller.id, org_id, seat_id, packages)
+                .await?;
+            if !ctx.json {
+                eprintln!(
+                    "created {} token {} (shown once; store it now)",
+                    kind.as_str(),
+                    generated.id
+                );
+            }
+            ctx.print(
+                &json!({"id": generated.id, "kind": kind.as_str(), "token": generated.secret}),
+                || generated.secret.clone(),
+            )
+        }
+        TokenCmd::Revoke { id } => {
+            let t = ctx
+                .registry
+                .revoke_token(&TokenId(id.clone()), Timestamp::now())
+                .await?;
+            ctx.print(&t, || format!("revoked token {id}"))
+        }
+        TokenCmd::List { seller } => {
+            let seller_id = match seller {
+                Some(s) => Some(ctx.registry.seller(&s).await?.id),
+                None => None,
+            };
+            let all = ctx.registry.tokens(seller_id).await?;
+            ctx.print(&all, || {
+                all.iter()
+                    .map(|t| {
+                        let state = if t.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        };
+                        let owner = t
+                            .seat_email
+                            .clone()
+                            .or(t.org_slug.clone())
+                            .unwrap_or(t.seller_slug.clone());
+                        format!("{}  {:<7} {:<7} {owner}", t.id, t.kind.as_str(), state)
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+    }
+}
