@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod ecosystems;
 mod listener;
 mod ops;
 mod server;

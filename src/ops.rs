@@ -219,7 +219,7 @@ mod tests {
 
     #[test]
     fn protocols_from_paths() {
-        let protocol_of = |path| protocol_of(crate::server::ECOSYSTEMS, path);
+        let protocol_of = |path| protocol_of(crate::ecosystems::ECOSYSTEMS, path);
         assert_eq!(protocol_of("/acme/npm/@acme%2fui"), "npm");
         assert_eq!(protocol_of("/acme/cargo/index/config.json"), "cargo");
         assert_eq!(protocol_of("/acme/hex/names"), "hex");

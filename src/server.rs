@@ -7,14 +7,10 @@ use axum::middleware;
 use axum::routing::get;
 use tollgate_billing::mail::Mailer;
 use tollgate_billing::service::{Billing, BillingConfig};
-use tollgate_cargo::ecosystem::ECOSYSTEM as CARGO;
 use tollgate_cargo::{CargoConfig, CargoState};
-use tollgate_hex::ecosystem::ECOSYSTEM as HEX;
 use tollgate_hex::{HexConfig, HexState};
-use tollgate_npm::ecosystem::ECOSYSTEM as NPM;
 use tollgate_npm::{NpmConfig, NpmState};
-use tollgate_registry::ecosystem::{EcosystemInfo, Ecosystems};
-use tollgate_rubygems::ecosystem::ECOSYSTEM as RUBYGEMS;
+use tollgate_registry::ecosystem::EcosystemInfo;
 use tollgate_rubygems::{RubygemsConfig, RubygemsState};
 use tower::Layer;
 use tower::util::MapRequestLayer;
@@ -24,11 +20,7 @@ use crate::ops::{self, Ops};
 
 use crate::cli::ServeArgs;
 use crate::commands::Context;
-
-/// The ecosystems this server serves, in the order pages list them: where each is mounted, its
-/// names, snippets and metrics label. A new ecosystem adds its descriptor here and its router
-/// below.
-pub static ECOSYSTEMS: Ecosystems = Ecosystems::new(&[&NPM, &CARGO, &HEX, &RUBYGEMS]);
+use crate::ecosystems::{CARGO, ECOSYSTEMS, HEX, NPM, RUBYGEMS};
 
 pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;

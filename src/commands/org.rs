@@ -5,7 +5,8 @@ use anyhow::bail;
 use serde_json::json;
 use tollgate_registry::db::LinkPurpose;
 
-use super::{Context, check_slug, public_url_or_default};
+use super::Context;
+use super::input::{check_slug, public_url_or_default};
 use crate::cli::OrgCmd;
 
 pub async fn org(ctx: &Context, cmd: OrgCmd) -> anyhow::Result<()> {
@@ -96,7 +97,7 @@ async fn billing_link(
             connect_webhook_secret: ctx.billing.stripe_connect_webhook_secret.clone(),
             connect_base: ctx.billing.stripe_connect_base.clone(),
             connect_client_id: ctx.billing.stripe_connect_client_id.clone(),
-            ecosystems: crate::server::ECOSYSTEMS,
+            ecosystems: crate::ecosystems::ECOSYSTEMS,
         },
     );
     let url = billing.portal(&seller, &org).await?;

@@ -19,7 +19,7 @@ pub async fn plan(ctx: &Context, cmd: PlanCmd) -> anyhow::Result<()> {
             let seller = ctx.registry.seller(&seller).await?;
             let product = ctx.registry.product(seller.id, &product).await?;
             let slug = slug.unwrap_or_else(|| product.slug.clone());
-            super::check_slug(&slug)?;
+            super::input::check_slug(&slug)?;
             if !(stripe_price.starts_with("price_") || stripe_price.starts_with("plan_")) {
                 eprintln!(
                     "note: `{stripe_price}` does not look like a Stripe price id (price_…) or plan id (plan_…)"

@@ -1,6 +1,7 @@
 //! `tollgate product …`: products are named sets of packages that grants and plans sell.
 
-use super::{Context, check_slug};
+use super::Context;
+use super::input::check_slug;
 use crate::cli::ProductCmd;
 
 pub async fn product(ctx: &Context, cmd: ProductCmd) -> anyhow::Result<()> {

@@ -7,7 +7,8 @@ use serde_json::json;
 use tollgate_registry::db::{LinkPurpose, StripeConnection};
 use tollgate_registry::secret::Binding;
 
-use super::{Context, check_slug, public_url_or_default};
+use super::Context;
+use super::input::{check_slug, public_url_or_default};
 use crate::cli::SellerCmd;
 
 pub async fn seller(ctx: &Context, cmd: SellerCmd) -> anyhow::Result<()> {
@@ -129,7 +130,7 @@ impl SellerShown {
             });
             format!("{label:<9} {}{key}", e.repository_url(&place))
         };
-        let lines: Vec<String> = crate::server::ECOSYSTEMS.iter().map(line).collect();
+        let lines: Vec<String> = crate::ecosystems::ECOSYSTEMS.iter().map(line).collect();
         lines.join("\n")
     }
 }
