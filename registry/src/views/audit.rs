@@ -4,7 +4,7 @@
 use serde::Serialize;
 use sqlx::FromRow;
 
-use super::Views;
+use super::handle::Views;
 use crate::Result;
 use crate::ids::{OrgId, SellerId};
 use crate::time::Timestamp;

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use sqlx::FromRow;
 
-use super::Views;
+use super::handle::Views;
 use crate::Result;
 use crate::domain::Org;
 use crate::ids::{OrgId, PackageId, SellerId};

@@ -7,29 +7,12 @@
 
 mod audit;
 mod dashboard;
+mod handle;
 mod org_pages;
 mod sessions;
 
 pub use audit::{AuditFilter, AuditRow};
 pub use dashboard::{Customer, PackageSummary, RecentRelease, SellerFigures};
 pub use org_pages::{OrgSubscription, OrgToken};
+pub use handle::Views;
 pub use sessions::Sessions;
-
-use crate::Registry;
-use crate::db::Db;
-
-/// What the pages read. Cheap to clone (it holds the pool).
-#[derive(Debug, Clone)]
-pub struct Views(pub(crate) Db);
-
-impl Registry {
-    /// The pages' read models.
-    pub fn views(&self) -> Views {
-        Views(self.db().clone())
-    }
-
-    /// The pages' session records.
-    pub fn sessions(&self) -> Sessions {
-        Sessions(self.db().clone())
-    }
-}

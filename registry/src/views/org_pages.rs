@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use super::Views;
+use super::handle::Views;
 use crate::domain::{PackageRef, TokenKind};
 use crate::ids::{OrgId, SeatId, TokenId};
 use crate::time::Timestamp;
