@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{Db, Tx, log_change, not_found};
+use super::pool::{Db, Tx, log_change, not_found};
 use crate::change::Change;
 use crate::domain::{Entitlement, Org, PackageRef, Product, Seller, VersionRule};
 use crate::ids::{EntitlementId, OrgId, ProductId, SellerId};

@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use super::{Db, not_found};
+use super::pool::{Db, not_found};
 use crate::domain::{Plan, SeatMode, VersionRule};
 use crate::ids::{OrgId, PlanId, ProductId, SellerId};
 use crate::time::Timestamp;

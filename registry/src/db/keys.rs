@@ -2,7 +2,7 @@
 //! holds the private half as given (sealed by the caller, bound to its row: see
 //! [`crate::secret`]), and the places of every sealed value, for rebinding old ones.
 
-use super::Db;
+use super::pool::Db;
 use crate::Result;
 use crate::ids::SellerId;
 use crate::secret::Binding;

@@ -4,8 +4,8 @@
 
 use sqlx::FromRow;
 
+use super::pool::{Db, log_change};
 use super::seats::{claim_invited_seat, normalized_email};
-use super::{Db, log_change};
 use crate::change::Change;
 use crate::domain::Seat;
 use crate::ids::{OrgId, SellerId};

@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::accounts::ensure_package;
-use super::{Db, log_change};
+use super::pool::{Db, log_change};
 use crate::change::Change;
 use crate::domain::{
     DownloadEvent, Ecosystem, Grant, NewRelease, PackageRef, PackageState, Release, Retirement,
@@ -385,7 +385,12 @@ impl Db {
     }
 }
 
-async fn upsert_tag(tx: &mut super::Tx, package: i64, tag: &str, version: &str) -> Result<()> {
+async fn upsert_tag(
+    tx: &mut super::pool::Tx,
+    package: i64,
+    tag: &str,
+    version: &str,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO dist_tags (package_id, tag, version) VALUES ($1, $2, $3)
          ON CONFLICT (package_id, tag) DO UPDATE SET version = excluded.version",
@@ -401,7 +406,7 @@ async fn upsert_tag(tx: &mut super::Tx, package: i64, tag: &str, version: &str) 
 /// Moves a live release published at or after `since` out of the way: its version becomes a
 /// string no client can request (it has a space) and `reverted_at` is set. Returns the rows moved.
 async fn mark_reverted(
-    tx: &mut super::Tx,
+    tx: &mut super::pool::Tx,
     package_id: i64,
     version: &str,
     since: Timestamp,

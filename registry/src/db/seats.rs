@@ -4,7 +4,7 @@
 
 use sqlx::FromRow;
 
-use super::{Db, Tx, log_change, not_found};
+use super::pool::{Db, Tx, log_change, not_found};
 use crate::change::Change;
 use crate::domain::{Org, Seat};
 use crate::ids::{OrgId, SeatId, SellerId};

@@ -3,9 +3,9 @@
 
 use sqlx::FromRow;
 
+use super::pool::{Db, Tx, log_change, not_found};
 use super::seats::claim_seat;
 use super::tokens::insert_token;
-use super::{Db, Tx, log_change, not_found};
 use crate::change::Change;
 use crate::domain::{NewToken, Org, Seat, SeatMode};
 use crate::ids::{EntitlementId, OrgId, PlanId, SellerId};

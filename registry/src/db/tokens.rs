@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{Db, log_change, not_found};
+use super::pool::{Db, log_change, not_found};
 use crate::change::Change;
 use crate::domain::{NewToken, TokenRecord};
 use crate::ids::{OrgId, SeatId, SellerId, TokenId};
@@ -102,7 +102,7 @@ impl Db {
 }
 
 /// Inserts a token row inside the caller's transaction (the caller logs the change).
-pub(super) async fn insert_token(tx: &mut super::Tx, token: &NewToken) -> Result<()> {
+pub(super) async fn insert_token(tx: &mut super::pool::Tx, token: &NewToken) -> Result<()> {
     let packages =
         serde_json::to_string(&token.packages).map_err(|e| Error::Invalid(e.to_string()))?;
     sqlx::query(

@@ -13,6 +13,6 @@ mod sessions;
 
 pub use audit::{AuditFilter, AuditRow};
 pub use dashboard::{Customer, PackageSummary, RecentRelease, SellerFigures};
-pub use org_pages::{OrgSubscription, OrgToken};
 pub use handle::Views;
+pub use org_pages::{OrgSubscription, OrgToken};
 pub use sessions::Sessions;
