@@ -20,8 +20,6 @@ use crate::webhook::{self, Event};
 mod notices;
 mod sync;
 
-pub use sync::state_of;
-
 /// Settings from the server's configuration.
 #[derive(Clone, Debug, Default)]
 pub struct BillingConfig {
