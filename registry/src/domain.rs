@@ -31,6 +31,35 @@ impl Ecosystem {
     }
 }
 
+/// How one ecosystem treats a yanked release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct YankRule {
+    /// Still in the package's listings (marked as yanked where the format can say so).
+    pub listed: bool,
+    /// Still downloadable by name and version (so existing lockfiles keep installing).
+    pub downloads: bool,
+}
+
+impl Ecosystem {
+    /// Its row of the yank table (`crate::yanked`).
+    pub const fn yank_rule(self) -> YankRule {
+        match self {
+            Self::Npm => YankRule {
+                listed: false,
+                downloads: false,
+            },
+            Self::Cargo | Self::Hex => YankRule {
+                listed: true,
+                downloads: true,
+            },
+            Self::Rubygems => YankRule {
+                listed: false,
+                downloads: true,
+            },
+        }
+    }
+}
+
 impl fmt::Display for Ecosystem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

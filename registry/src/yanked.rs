@@ -8,41 +8,16 @@
 //! | RubyGems  | no (gone from `/info`, `/versions`)  | yes                    | Bundler keeps installing lockfiles that name it |
 //! | Hex       | yes (Hex has no yank; it retires)    | yes                    | a retired release is listed with its reason, installable |
 //!
+//! Each ecosystem's row is [`Ecosystem::yank_rule`], beside the ecosystem's other names in
+//! `domain.rs`.
+//!
 //! A retired release (Hex's retirement, set by the seller) is listed with its reason and
 //! downloads in every ecosystem. Whatever the yank rule, the access rule comes first: a release
 //! the caller's license does not cover is neither listed nor downloaded.
 
 use crate::access::Visibility;
+pub use crate::domain::YankRule;
 use crate::domain::{Ecosystem, PackageState, Release};
-
-/// How one ecosystem treats a yanked release.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct YankRule {
-    /// Still in the package's listings (marked as yanked where the format can say so).
-    pub listed: bool,
-    /// Still downloadable by name and version (so existing lockfiles keep installing).
-    pub downloads: bool,
-}
-
-impl Ecosystem {
-    /// The table above.
-    pub const fn yank_rule(self) -> YankRule {
-        match self {
-            Self::Npm => YankRule {
-                listed: false,
-                downloads: false,
-            },
-            Self::Cargo | Self::Hex => YankRule {
-                listed: true,
-                downloads: true,
-            },
-            Self::Rubygems => YankRule {
-                listed: false,
-                downloads: true,
-            },
-        }
-    }
-}
 
 /// The releases of `pkg` a listing in `ecosystem` shows to a caller with `visibility`, oldest
 /// first: those the license covers, less the yanked ones where the ecosystem drops them.
