@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::browser::Visitor;
 use common::http::{Response, request};
 use common::{Server, fake_tgz, npm_escape, npm_publish_body};
 
@@ -15,113 +16,20 @@ const PKG: &str = "@acme/ui-pro";
 const ADMIN: &str = "admin@globex.example";
 const MEMBER: &str = "member@globex.example";
 
-/// A browser: a cookie jar, and requests to one server.
-struct Visitor<'a> {
-    server: &'a Server,
-    jar: Vec<(String, String)>,
-}
-
-impl<'a> Visitor<'a> {
-    /// Signs `email` in to the org's pages with a printed one-time link.
-    fn member(server: &'a Server, email: &str) -> Self {
-        let v = server.cli_json(&[
-            "org",
-            "login-link",
-            "--seller",
-            SELLER,
-            "--org",
-            ORG,
-            email,
-            "--public-url",
-            server.url(),
-        ]);
-        let link = v["link"].as_str().expect("a sign-in link").to_owned();
-        let mut visitor = Visitor {
-            server,
-            jar: Vec::new(),
-        };
-        let res = visitor.send("GET", &link, &[], b"");
-        assert_eq!(res.status, 303, "the sign-in link: {}", res.text());
-        assert!(
-            !visitor.jar.is_empty(),
-            "signed in without a session cookie"
-        );
-        visitor
-    }
-
-    /// Opens `page`, takes its form's CSRF field and posts it back to the same path.
-    fn confirm(&mut self, page: &str) -> Response {
-        let form = self.send("GET", page, &[], b"");
-        assert_eq!(form.status, 200, "{page}: {}", form.text());
-        let body = format!("csrf={}", encode(&csrf_field(&form)));
-        self.send(
-            "POST",
-            page,
-            &[("content-type", "application/x-www-form-urlencoded")],
-            body.as_bytes(),
-        )
-    }
-
-    fn send(
-        &mut self,
-        method: &str,
-        target: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> Response {
-        let url = if target.starts_with("http://") {
-            target.to_owned()
-        } else {
-            format!("{}{target}", self.server.url())
-        };
-        let cookie = self
-            .jar
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let mut all = headers.to_vec();
-        if !cookie.is_empty() {
-            all.push(("cookie", &cookie));
-        }
-        let res = request(method, &url, &all, body)
-            .unwrap_or_else(|e| panic!("{method} {target}: no answer ({e})"));
-        for (name, value) in res
-            .headers
-            .iter()
-            .filter(|(k, _)| k == "set-cookie")
-            .filter_map(|(_, v)| v.split(';').next()?.trim().split_once('='))
-        {
-            self.jar.retain(|(k, _)| k != name);
-            if !value.is_empty() {
-                self.jar.push((name.to_owned(), value.to_owned()));
-            }
-        }
-        res
-    }
-}
-
-fn csrf_field(page: &Response) -> String {
-    let body = page.text();
-    let at = body
-        .find("name=\"csrf\"")
-        .unwrap_or_else(|| panic!("the page has no csrf field:\n{body}"));
-    let rest = &body[at..];
-    let v = rest.find("value=\"").expect("the csrf value") + "value=\"".len();
-    let end = rest[v..].find('"').expect("the end of the csrf value");
-    rest[v..v + end].to_owned()
-}
-
-/// `application/x-www-form-urlencoded`: everything but unreserved characters escaped.
-fn encode(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// Signs `email` in to the org's pages with a printed one-time link.
+fn member<'a>(server: &'a Server, email: &str) -> Visitor<'a> {
+    let v = server.cli_json(&[
+        "org",
+        "login-link",
+        "--seller",
+        SELLER,
+        "--org",
+        ORG,
+        email,
+        "--public-url",
+        server.url(),
+    ]);
+    Visitor::signed_in(server, v["link"].as_str().expect("a sign-in link"))
 }
 
 fn packument(server: &Server, token: &str) -> Response {
@@ -171,8 +79,9 @@ fn a_seat_revoked_on_the_org_page_is_refused_on_the_next_request() {
         .find(|s| s["email"] == MEMBER)
         .and_then(|s| s["id"].as_i64())
         .unwrap_or_else(|| panic!("no seat {MEMBER} in {seats}"));
-    let mut admin = Visitor::member(&server, ADMIN);
-    let revoked = admin.confirm(&format!("/{SELLER}/org/{ORG}/seats/{seat_id}/revoke"));
+    let mut admin = member(&server, ADMIN);
+    let page = format!("/{SELLER}/org/{ORG}/seats/{seat_id}/revoke");
+    let revoked = admin.submit(&page, &page, &[]);
     assert_eq!(revoked.status, 303, "the revoke POST: {}", revoked.text());
 
     // The very next request, no waiting: refused, and for the seat's revoke.
@@ -184,8 +93,10 @@ fn a_seat_revoked_on_the_org_page_is_refused_on_the_next_request() {
         after.text()
     );
     assert!(
-        after.text().contains("revoked"),
-        "the refusal should say the seat was revoked: {}",
+        after
+            .text()
+            .contains(&format!("the seat of {MEMBER} was revoked")),
+        "the refusal should name the revoked seat: {}",
         after.text()
     );
     // Only that seat: the admin's own token still reads.

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::Server;
+use common::browser::{csrf_field, encode};
 use common::http::{Response, request};
 use tollgate_billing::mail::eml;
 
@@ -23,16 +24,6 @@ fn set_cookie(res: &Response, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// The value of the page's hidden `csrf` field.
-fn csrf_field(res: &Response) -> String {
-    let body = res.text();
-    let at = body.find("name=\"csrf\"").expect("a csrf field");
-    let rest = &body[at..];
-    let v = rest.find("value=\"").expect("its value") + "value=\"".len();
-    let end = rest[v..].find('"').expect("its end");
-    rest[v..v + end].to_owned()
-}
-
 fn form(fields: &[(&str, &str)]) -> Vec<u8> {
     fields
         .iter()
@@ -40,18 +31,6 @@ fn form(fields: &[(&str, &str)]) -> Vec<u8> {
         .collect::<Vec<_>>()
         .join("&")
         .into_bytes()
-}
-
-/// `application/x-www-form-urlencoded` escaping, all but unreserved characters.
-fn encode(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");

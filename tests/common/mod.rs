@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 mod backend;
+pub mod browser;
 mod cli;
 pub mod http;
 mod npm;
