@@ -13,6 +13,7 @@ mod cli;
 pub mod http;
 mod npm;
 mod process;
+pub mod pypi;
 mod server;
 mod store;
 
