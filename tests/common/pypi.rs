@@ -112,9 +112,17 @@ impl PyUser {
         let mut cmd = Command::new(self.program(program));
         for (k, _) in std::env::vars_os() {
             let key = k.to_string_lossy().to_ascii_uppercase();
-            let drop = ["PIP_", "UV_", "POETRY_", "TWINE_", "PYTHON", "VIRTUAL_ENV", "CONDA"]
-                .iter()
-                .any(|p| key.starts_with(p))
+            let drop = [
+                "PIP_",
+                "UV_",
+                "POETRY_",
+                "TWINE_",
+                "PYTHON",
+                "VIRTUAL_ENV",
+                "CONDA",
+            ]
+            .iter()
+            .any(|p| key.starts_with(p))
                 || key.ends_with("_PROXY")
                 || key == "XDG_CONFIG_HOME"
                 || key == "XDG_CACHE_HOME"
@@ -304,7 +312,12 @@ pub fn retag(user: &PyUser, wheel: &Path, platform: &str) -> PathBuf {
         .into_iter()
         .filter(|f| !before.contains(f))
         .collect();
-    assert_eq!(added.len(), 1, "wheel tags made {added:?}:\n{}", run.output());
+    assert_eq!(
+        added.len(),
+        1,
+        "wheel tags made {added:?}:\n{}",
+        run.output()
+    );
     added.into_iter().next().expect("one retagged wheel")
 }
 
@@ -319,8 +332,7 @@ fn listing(dir: &Path) -> Vec<PathBuf> {
 /// Lower-case hex SHA-256 of a file.
 pub fn sha256_file(path: &Path) -> String {
     use sha2::{Digest, Sha256};
-    let bytes =
-        std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     Sha256::digest(&bytes)
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -182,7 +182,12 @@ impl Index {
     }
 
     /// `GET /simple/NAME/` with `Accept` and HTTP Basic `__token__:TOKEN`.
-    pub(crate) fn page(&self, token: &str, name: &str, accept: &str) -> crate::common::http::Response {
+    pub(crate) fn page(
+        &self,
+        token: &str,
+        name: &str,
+        accept: &str,
+    ) -> crate::common::http::Response {
         let auth = basic("__token__", token);
         request(
             "GET",
@@ -198,16 +203,25 @@ impl Index {
         let res = self.page(token, name, JSON);
         assert_eq!(res.status, 200, "GET /simple/{name}/: {}", res.text());
         let page = res.json();
-        assert!(page["files"].is_array(), "not a PEP 691 page: {}", res.text());
+        assert!(
+            page["files"].is_array(),
+            "not a PEP 691 page: {}",
+            res.text()
+        );
         page
     }
 
     /// `GET /files/FILENAME` with HTTP Basic `__token__:TOKEN`: the status.
     pub(crate) fn download_status(&self, token: &str, filename: &str) -> u16 {
         let auth = basic("__token__", token);
-        request("GET", &self.file(filename), &[("Authorization", &auth)], b"")
-            .expect("GET file")
-            .status
+        request(
+            "GET",
+            &self.file(filename),
+            &[("Authorization", &auth)],
+            b"",
+        )
+        .expect("GET file")
+        .status
     }
 }
 
@@ -385,8 +399,8 @@ pub(crate) fn poetry_env(token: &str) -> [(&'static str, &str); 2] {
 
 /// Reads a lockfile and checks that no credential is in it.
 pub(crate) fn lockfile_without(path: &Path, token: &Token) -> String {
-    let lock = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let lock =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     assert!(
         !lock.contains(&token.secret) && !lock.contains("__token__"),
         "{} holds a credential:\n{lock}",
