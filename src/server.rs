@@ -11,6 +11,7 @@ use tollgate_cargo::{CargoConfig, CargoState};
 use tollgate_hex::{HexConfig, HexState};
 use tollgate_npm::{NpmConfig, NpmState};
 use tollgate_registry::ecosystem::EcosystemInfo;
+use tollgate_pypi::{PypiConfig, PypiState};
 use tollgate_rubygems::{RubygemsConfig, RubygemsState};
 use tower::Layer;
 use tower::util::MapRequestLayer;
@@ -20,7 +21,7 @@ use crate::ops::{self, Ops};
 
 use crate::cli::ServeArgs;
 use crate::commands::Context;
-use crate::ecosystems::{CARGO, ECOSYSTEMS, HEX, NPM, RUBYGEMS};
+use crate::ecosystems::{CARGO, ECOSYSTEMS, HEX, NPM, PYPI, RUBYGEMS};
 
 pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
@@ -51,6 +52,13 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
     let gems = RubygemsState::new(
         registry.clone(),
         RubygemsConfig {
+            public_url: public_url.clone(),
+            max_publish_bytes: max_publish_bytes + 1024 * 1024,
+        },
+    );
+    let pypi = PypiState::new(
+        registry.clone(),
+        PypiConfig {
             public_url: public_url.clone(),
             max_publish_bytes: max_publish_bytes + 1024 * 1024,
         },
@@ -92,6 +100,7 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
         .nest(&nest(&CARGO), tollgate_cargo::router(cargo))
         .nest(&nest(&RUBYGEMS), tollgate_rubygems::router(gems))
         .nest(&nest(&HEX), tollgate_hex::router(hex))
+        .nest(&nest(&PYPI), tollgate_pypi::router(pypi))
         .merge(tollgate_billing::routes::router(billing.clone()))
         .merge(tollgate_web::router(tollgate_web::Web::new(
             registry.clone(),

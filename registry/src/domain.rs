@@ -18,6 +18,7 @@ pub enum Ecosystem {
     Cargo,
     Hex,
     Rubygems,
+    Pypi,
 }
 
 impl Ecosystem {
@@ -27,6 +28,7 @@ impl Ecosystem {
             Self::Cargo => "cargo",
             Self::Hex => "hex",
             Self::Rubygems => "rubygems",
+            Self::Pypi => "pypi",
         }
     }
 }
@@ -48,7 +50,8 @@ impl Ecosystem {
                 listed: false,
                 downloads: false,
             },
-            Self::Cargo | Self::Hex => YankRule {
+            // PEP 592: a yanked file stays on the simple page, marked, and installs when pinned.
+            Self::Cargo | Self::Hex | Self::Pypi => YankRule {
                 listed: true,
                 downloads: true,
             },
@@ -74,8 +77,9 @@ impl FromStr for Ecosystem {
             "cargo" => Ok(Self::Cargo),
             "hex" => Ok(Self::Hex),
             "rubygems" | "gem" | "gems" => Ok(Self::Rubygems),
+            "pypi" | "python" => Ok(Self::Pypi),
             other => Err(format!(
-                "unknown ecosystem `{other}` (expected npm, cargo, hex or rubygems)"
+                "unknown ecosystem `{other}` (expected npm, cargo, hex, rubygems or pypi)"
             )),
         }
     }

@@ -16,11 +16,12 @@ use crate::token;
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
-const ECOSYSTEMS: [Ecosystem; 4] = [
+const ECOSYSTEMS: [Ecosystem; 5] = [
     Ecosystem::Npm,
     Ecosystem::Cargo,
     Ecosystem::Hex,
     Ecosystem::Rubygems,
+    Ecosystem::Pypi,
 ];
 /// 1.0.0 before the lapsed org's end, 2.0.0 after it; 3.0.0 yanked, 4.0.0 retired.
 const VERSIONS: [&str; 4] = ["1.0.0", "2.0.0", "3.0.0", "4.0.0"];
@@ -229,6 +230,7 @@ async fn listings_and_downloads_agree_in_every_ecosystem() {
         (Ecosystem::Cargo, true, true),
         (Ecosystem::Hex, true, true),
         (Ecosystem::Rubygems, false, true),
+        (Ecosystem::Pypi, true, true),
     ];
     for (ecosystem, listed, downloads) in table {
         let rule = ecosystem.yank_rule();

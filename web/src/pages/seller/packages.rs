@@ -132,6 +132,12 @@ impl Action {
                 "Like <code>gem yank</code>: it leaves the index, so <code>bundle install</code> and <code>gem install</code> can \
                  no longer resolve it, including from a Gemfile.lock that names it."
             }
+            (Self::Yank, Ecosystem::Pypi) => {
+                "Like a yank on the public index (PEP 592): pip, uv and poetry no longer pick this \
+                 file for a new resolution, but a pin (<code>pip install NAME==VERSION</code>) and \
+                 lockfiles still install it. Retire it too to give a reason: pip and uv print the \
+                 retirement's message as the yank reason."
+            }
             (Self::Yank, Ecosystem::Hex) => {
                 "Hex has no yank: mix and rebar3 still see this version. Retire it instead to \
                  warn buyers."
