@@ -106,7 +106,9 @@ impl PyUser {
         }
     }
 
-    /// `program ARGS…` in `dir` with this user's isolated environment plus `env`.
+    /// `program ARGS…` in `dir` with this user's isolated environment plus `env` (a variable
+    /// given an empty value is removed instead: `("UV_NO_CONFIG", "")` lets uv read the project's
+    /// `pyproject.toml`).
     pub fn run(&self, dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
         let home = self.home();
         let mut cmd = Command::new(self.program(program));
@@ -124,6 +126,7 @@ impl PyUser {
             .iter()
             .any(|p| key.starts_with(p))
                 || key.ends_with("_PROXY")
+                || key == "TERM"
                 || key == "XDG_CONFIG_HOME"
                 || key == "XDG_CACHE_HOME"
                 || key == "XDG_DATA_HOME";
@@ -165,7 +168,6 @@ impl PyUser {
             .env("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env("NO_COLOR", "1")
-            .env("TERM", "dumb")
             .env("COLUMNS", "200")
             .env("HTTP_PROXY", DEAD_PROXY)
             .env("HTTPS_PROXY", DEAD_PROXY)
@@ -174,8 +176,14 @@ impl PyUser {
             .env("https_proxy", DEAD_PROXY)
             .env("all_proxy", DEAD_PROXY)
             .env("NO_PROXY", "127.0.0.1,localhost")
-            .env("no_proxy", "127.0.0.1,localhost")
-            .envs(env.iter().copied());
+            .env("no_proxy", "127.0.0.1,localhost");
+        for (k, v) in env {
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
+        }
         run_with_timeout(cmd, CLIENT_TIMEOUT)
     }
 

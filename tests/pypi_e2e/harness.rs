@@ -253,6 +253,7 @@ pub(crate) fn names(files: &[&Path]) -> Vec<String> {
 pub(crate) fn twine_upload(user: &PyUser, index: &Index, token: &str, files: &[&Path]) -> Run {
     let url = format!("{}/", index.base);
     let mut args: Vec<String> = [
+        "--no-color",
         "upload",
         "--non-interactive",
         "--disable-progress-bar",
@@ -278,18 +279,12 @@ pub(crate) fn publish(user: &PyUser, index: &Index, token: &str, files: &[&Path]
     assert!(run.success, "twine upload failed:\n{}", run.output());
 }
 
-/// `uv publish --publish-url http://HOST/acme/pypi/upload/ [--check-url …/simple/] FILE`
-pub(crate) fn uv_publish(
-    user: &PyUser,
-    index: &Index,
-    token: &str,
-    file: &Path,
-    check: bool,
-) -> Run {
+/// `uv publish --publish-url http://HOST/acme/pypi/upload/ --username __token__ --password TOKEN
+/// FILE`: no check of the index first.
+pub(crate) fn uv_publish(user: &PyUser, index: &Index, token: &str, file: &Path) -> Run {
     let url = format!("{}/upload/", index.base);
-    let simple = index.simple();
     let f = file.to_string_lossy().into_owned();
-    let mut args = vec![
+    let args = [
         "publish",
         "--publish-url",
         url.as_str(),
@@ -297,12 +292,35 @@ pub(crate) fn uv_publish(
         "__token__",
         "--password",
         token,
+        f.as_str(),
     ];
-    if check {
-        args.extend(["--check-url", simple.as_str()]);
-    }
-    args.push(f.as_str());
     user.run(&user.home(), "uv", &args, &[])
+}
+
+/// `uv publish --index acme FILE` in a seller's project whose `[[tool.uv.index]]` names the
+/// index URL and its `publish-url`, with `UV_INDEX_ACME_USERNAME`/`_PASSWORD`: uv reads the
+/// project page first (its check URL, with the index's credentials) and skips a file that is
+/// there with the same SHA-256.
+pub(crate) fn uv_publish_index(user: &PyUser, index: &Index, token: &str, file: &Path) -> Run {
+    let dir = user.root.path().join("seller-project");
+    write_file(
+        &dir,
+        "pyproject.toml",
+        &format!(
+            "[project]\nname = \"{PRO}\"\nversion = \"1.1.0\"\n\n\
+             [[tool.uv.index]]\nname = \"acme\"\nurl = \"{}\"\npublish-url = \"{}/upload/\"\nexplicit = true\n",
+            index.simple(),
+            index.base
+        ),
+    );
+    let f = file.to_string_lossy().into_owned();
+    let [user_var, password_var] = uv_env(token);
+    user.run(
+        &dir,
+        "uv",
+        &["publish", "--index", "acme", f.as_str()],
+        &[("UV_NO_CONFIG", ""), user_var, password_var],
+    )
 }
 
 // ---- buyer side -------------------------------------------------------------------------------

@@ -17,12 +17,12 @@ use common::pypi::{PyUser, file_name, sha256_file};
 use harness::{
     CORE, Index, PRO, PRODUCT, SELLER, acme, hello, licensed_org, listed, lockfile_without, names,
     pip_install, poetry_env, poetry_project, publish, setup, twine_upload, unknown_token, uv_env,
-    uv_pip_install, uv_project, uv_publish,
+    uv_pip_install, uv_project, uv_publish, uv_publish_index,
 };
 
 /// twine uploads wheels (pure and `linux_x86_64`) and sdists of both packages; the same file
 /// again is accepted, other bytes under an existing name are refused with "File already exists";
-/// `uv publish --check-url` uploads once and skips the second time; a buyer's token cannot
+/// `uv publish --index` (which reads the page first) uploads once and skips the second time; a buyer's token cannot
 /// upload; the page lists each file once with its SHA-256, to the buyer and the seller alike.
 #[test]
 fn twine_and_uv_publish_upload_each_file_once() {
@@ -59,7 +59,7 @@ fn twine_and_uv_publish_upload_each_file_once() {
     );
     eprintln!("---- twine upload, other bytes:\n{}", changed.output());
 
-    let first = uv_publish(&seller, &index, &publisher.secret, &fx.pro11_whl, true);
+    let first = uv_publish_index(&seller, &index, &publisher.secret, &fx.pro11_whl);
     assert!(first.success, "uv publish failed:\n{}", first.output());
     assert!(
         first
@@ -68,25 +68,21 @@ fn twine_and_uv_publish_upload_each_file_once() {
         "{}",
         first.output()
     );
-    let second = uv_publish(&seller, &index, &publisher.secret, &fx.pro11_whl, true);
+    let second = uv_publish_index(&seller, &index, &publisher.secret, &fx.pro11_whl);
     assert!(second.success, "{}", second.output());
     assert!(
-        second.output().contains("already exists, skipping"),
+        second
+            .output()
+            .contains("File acme_pro-1.1.0-py3-none-any.whl already exists, skipping"),
         "{}",
         second.output()
     );
     eprintln!(
-        "---- uv publish --check-url, twice:\n{}{}",
+        "---- uv publish --index acme, twice:\n{}{}",
         first.output(),
         second.output()
     );
-    let other = uv_publish(
-        &seller,
-        &index,
-        &publisher.secret,
-        &fx.core_changed_whl,
-        false,
-    );
+    let other = uv_publish(&seller, &index, &publisher.secret, &fx.core_changed_whl);
     assert!(
         !other.success && other.output().contains("File already exists"),
         "{}",
@@ -178,12 +174,19 @@ fn pip_installs_and_imports_with_the_org_token_in_the_index_url() {
     assert_eq!(hello(&bob, &venv), "acme-pro 1.0.0 with acme-core 1.0.0");
 
     let downloads = server.downloads(SELLER);
-    for (package, version) in [(PRO, "1.1.0"), (PRO, "1.0.0"), (CORE, "1.0.0")] {
+    // One release per file: the ledger's `version` may be the version or the file name.
+    let files = [
+        (PRO, "1.1.0", file_name(&fx.pro11_whl)),
+        (PRO, "1.0.0", file_name(&fx.pro_whl)),
+        (CORE, "1.0.0", file_name(&fx.core_linux_whl)),
+    ];
+    for (package, version, file) in files {
         assert!(
             downloads
                 .iter()
-                .any(|d| d["package"] == package && d["version"] == version),
-            "no download of {package} {version} recorded: {downloads:?}"
+                .any(|d| d["package"] == package
+                    && (d["version"] == version || d["version"] == file)),
+            "no download of {file} recorded: {downloads:?}"
         );
     }
 }
@@ -220,7 +223,12 @@ fn uv_pip_install_and_uv_lock_sync_with_an_explicit_index() {
     let env = uv_env(&buyer.secret);
     bob.ok(&app, "uv", &["lock"], &env);
     let lock = lockfile_without(&app.join("uv.lock"), &buyer);
-    for f in &files {
+    for f in [
+        &fx.core_whl,
+        &fx.core_sdist,
+        &fx.core_linux_whl,
+        &fx.pro11_whl,
+    ] {
         let pinned = format!(
             "url = \"{}\", hash = \"sha256:{}\"",
             index.file(file_name(f)),
