@@ -17,7 +17,7 @@ use tollgate_registry::domain::{PackageRef, VersionRule};
 #[command(
     name = "tollgate",
     version,
-    about = "Sell and deliver paid packages: npm, Cargo, Hex and RubyGems from one server",
+    about = "Sell and deliver paid packages: npm, Cargo, Hex, RubyGems and PyPI from one server",
     mut_args = hide_env_value,
     mut_subcommands = hide_env_values
 )]
