@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -235,11 +235,13 @@ async fn allowed(state: &PypiState, caller: &Caller, file: &str) -> Result<Allow
         .map_err(|r| refused(r, &shown()))
 }
 
-/// `/files/FILE`: streamed from the store (or redirected to it), recording a download; and
-/// `/files/FILE.metadata`: the wheel's `METADATA` (PEP 658), under the same rule, unrecorded.
+/// `/files/FILE`: streamed from the store (or redirected to it), recording a download (`HEAD`
+/// answers the size, unrecorded); and `/files/FILE.metadata`: the wheel's `METADATA` (PEP
+/// 658), under the same rule, unrecorded.
 pub async fn file(
     State(state): State<PypiState>,
     Path(p): Path<FilePath>,
+    method: Method,
     connect: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
 ) -> Result<Response, PypiError> {
@@ -248,6 +250,17 @@ pub async fn file(
         return metadata(&state, &caller, dist).await;
     }
     let allowed = allowed(&state, &caller, &p.file).await?;
+    if method == Method::HEAD {
+        // uv asks for a wheel's size before reading its metadata: not a download.
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+                (header::CONTENT_LENGTH, allowed.release.size.to_string()),
+            ],
+            (),
+        )
+            .into_response());
+    }
     let ip = connect.map(|Extension(c)| c.0.ip().to_string());
     let download = state.registry.fetch(&caller, allowed, ip).await?;
     let mut out = HeaderMap::new();

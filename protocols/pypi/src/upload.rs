@@ -30,6 +30,8 @@ pub async fn upload(
     body: Body,
 ) -> Result<Response, PypiError> {
     let (seller, caller) = seller_and_caller(&state, &p.seller, &headers, true).await?;
+    // The token's kind and the announced size first, then the form's type: all from the head.
+    let upload = Upload::permit(caller, None, &headers, state.config.max_publish_bytes)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
@@ -38,9 +40,7 @@ pub async fn upload(
             "Uploads must be multipart/form-data (use twine upload or uv publish)",
         )
     })?;
-    let (caller, body) = Upload::permit(caller, None, &headers, state.config.max_publish_bytes)?
-        .read(body)
-        .await?;
+    let (caller, body) = upload.read(body).await?;
     let form = form::parse(body, &boundary)
         .await
         .map_err(PypiError::bad_request)?;
