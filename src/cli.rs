@@ -17,7 +17,7 @@ use tollgate_registry::domain::{PackageRef, VersionRule};
 #[command(
     name = "tollgate",
     version,
-    about = "Sell and deliver paid packages: npm, Cargo, Hex and RubyGems from one server",
+    about = "Sell and deliver paid packages: npm, Cargo, Hex, RubyGems and PyPI from one server",
     mut_args = hide_env_value,
     mut_subcommands = hide_env_values
 )]
@@ -81,6 +81,9 @@ pub enum Command {
     /// Manage an org's seats.
     #[command(subcommand)]
     Seat(SeatCmd),
+    /// Yank or restore a release (every file of a PyPI version), with a reason.
+    #[command(subcommand)]
+    Release(ReleaseCmd),
     /// Sell a product through a Stripe price (or legacy plan).
     #[command(subcommand)]
     Plan(PlanCmd),
@@ -327,6 +330,29 @@ pub enum TokenCmd {
     List {
         #[arg(long, env = "TOLLGATE_SELLER")]
         seller: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReleaseCmd {
+    /// Yank a release: new resolutions skip it, as each ecosystem's yank does (the packages
+    /// page says what that means per ecosystem). Hex has no yank: retire there.
+    Yank {
+        #[arg(long, env = "TOLLGATE_SELLER")]
+        seller: String,
+        /// `ecosystem:name`, e.g. `pypi:acme-pro`.
+        package: PackageRef,
+        version: String,
+        /// Why, shown to buyers where the client prints it (pip and uv print PyPI's).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Restore a yanked release (and drop its reason).
+    Unyank {
+        #[arg(long, env = "TOLLGATE_SELLER")]
+        seller: String,
+        package: PackageRef,
+        version: String,
     },
 }
 

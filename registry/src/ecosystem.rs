@@ -124,6 +124,13 @@ pub trait EcosystemInfo: Send + Sync + 'static {
     fn seller_key(&self) -> Option<SellerKeyUse> {
         None
     }
+
+    /// Is the release stored under `key` part of `version` as people write it? One release
+    /// is one key: a version for most ecosystems; a file name for PyPI, where one version has
+    /// several files (and `1.0` is `1.0.0`).
+    fn is_of_version(&self, key: &str, version: &str) -> bool {
+        key == version
+    }
 }
 
 /// A seller key as the settings page shows it.

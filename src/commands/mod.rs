@@ -10,6 +10,7 @@ pub mod license;
 mod org;
 mod plan;
 mod product;
+mod release;
 mod seat;
 mod seller;
 mod token;
@@ -47,6 +48,7 @@ async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Grant(args) => grant::grant(ctx, args).await,
         Command::Token(cmd) => token::token(ctx, cmd).await,
         Command::Seat(cmd) => seat::seat(ctx, cmd).await,
+        Command::Release(cmd) => release::release(ctx, cmd).await,
         Command::Plan(cmd) => plan::plan(ctx, cmd).await,
         Command::License(cmd) => license::license(ctx, cmd).await,
         Command::Gc { grace } => {

@@ -196,11 +196,12 @@ pub const UNKNOWN_TOKEN: &str =
 /// The seller this suite attacks.
 pub const SELLER: &str = "acme";
 /// Its product, holding one package per ecosystem.
-pub const PACKAGES: [&str; 4] = [
+pub const PACKAGES: [&str; 5] = [
     "npm:@acme/pro",
     "cargo:acme-pro",
     "rubygems:acme_pro",
     "hex:acme_pro",
+    "pypi:acme-pro",
 ];
 /// The org that bought the product; `SEAT_EMAIL` holds one of its seats.
 pub const ORG: &str = "globex";
@@ -270,10 +271,10 @@ pub fn refusal(protocol: Protocol, who: Who) -> (u16, &'static str) {
     use Protocol::*;
     use Who::*;
     match (protocol, who) {
-        (Npm | Gem, Nobody) => (401, "needs a token"),
+        (Npm | Gem | Pypi, Nobody) => (401, "needs a token"),
         (Cargo, Nobody) => (403, "needs a token"),
         (Hex, Nobody) => (403, "needs a key"),
-        (Npm | Gem, Unknown | OtherSeller) => (401, "token is not valid"),
+        (Npm | Gem | Pypi, Unknown | OtherSeller) => (401, "token is not valid"),
         (Cargo, Unknown | OtherSeller) => (403, "token is not valid"),
         (Hex, Unknown | OtherSeller) => (401, "key is not valid"),
         (_, Org | Seat) => (403, "cannot publish; use a publish token"),
@@ -281,17 +282,37 @@ pub fn refusal(protocol: Protocol, who: Who) -> (u16, &'static str) {
     }
 }
 
-/// The four write endpoints of the four protocols.
+/// The write endpoints of the five protocols.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     Npm,
     Cargo,
     Gem,
     Hex,
+    Pypi,
 }
 
 impl Protocol {
-    pub const ALL: [Protocol; 4] = [Protocol::Npm, Protocol::Cargo, Protocol::Gem, Protocol::Hex];
+    pub const ALL: [Protocol; 5] = [
+        Protocol::Npm,
+        Protocol::Cargo,
+        Protocol::Gem,
+        Protocol::Hex,
+        Protocol::Pypi,
+    ];
+
+    /// The headers of a publish by `who`: its `Authorization`, and for PyPI the multipart
+    /// content type that twine sends (the index refuses any other before reading the body).
+    pub fn headers(self, cast: &Cast, who: Who) -> Vec<(String, String)> {
+        let mut headers = cast.auth(who, self.bearer());
+        if self == Protocol::Pypi {
+            headers.push((
+                "content-type".to_owned(),
+                "multipart/form-data; boundary=tollgate".to_owned(),
+            ));
+        }
+        headers
+    }
 
     /// The publish request: method and path (npm's names the package, the others' do not).
     pub fn publish(self) -> (&'static str, String) {
@@ -300,6 +321,7 @@ impl Protocol {
             Protocol::Cargo => ("PUT", format!("/{SELLER}/cargo/api/v1/crates/new")),
             Protocol::Gem => ("POST", format!("/{SELLER}/gems/api/v1/gems")),
             Protocol::Hex => ("POST", format!("/{SELLER}/hex/api/publish")),
+            Protocol::Pypi => ("POST", format!("/{SELLER}/pypi/")),
         }
     }
 

@@ -28,7 +28,12 @@ fn six_parallel_300_mb_uploads_without_a_token_are_refused_before_the_body() {
     let mut attacks: Vec<(Protocol, String, String)> = (1..=6)
         .map(|n| (Protocol::Npm, "PUT".to_owned(), format!("/acme/npm/x{n}")))
         .collect();
-    for p in [Protocol::Cargo, Protocol::Gem, Protocol::Hex] {
+    for p in [
+        Protocol::Cargo,
+        Protocol::Gem,
+        Protocol::Hex,
+        Protocol::Pypi,
+    ] {
         let (method, path) = p.publish();
         attacks.push((p, method.to_owned(), path));
     }
@@ -92,7 +97,7 @@ fn every_token_kind_is_answered_before_the_body() {
                 server.authority(),
                 method,
                 &path,
-                &cast.auth(who, p.bearer()),
+                &p.headers(&cast, who),
                 Framing::Length(announced),
                 Trickle::HEAD_ONLY,
             );
@@ -109,7 +114,7 @@ fn uploads_over_the_limit_are_413_before_the_body_and_chunked_ones_at_the_limit(
     let server = Server::start_with(&["--max-upload-mb", "1"]);
     let cast = Cast::new(&server);
     let watch = Watch::start(&server);
-    let auth = |p: Protocol| cast.auth(Who::Publisher, p.bearer());
+    let auth = |p: Protocol| p.headers(&cast, Who::Publisher);
     for p in Protocol::ALL {
         let (method, path) = p.publish();
         // Announced: refused from the head.

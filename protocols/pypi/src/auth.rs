@@ -24,7 +24,9 @@ pub async fn caller(
     let base = state.base_url(&seller.slug);
     let (scheme, rest) = base.split_once("://").unwrap_or(("http", &base));
     let how = if upload {
-        format!("upload with twine upload --repository-url {base}/ -u __token__ -p YOUR_PUBLISH_TOKEN")
+        format!(
+            "upload with twine upload --repository-url {base}/ -u __token__ -p YOUR_PUBLISH_TOKEN"
+        )
     } else {
         format!("use the index URL {scheme}://__token__:YOUR_TOKEN@{rest}/simple/")
     };

@@ -89,6 +89,12 @@ impl EcosystemInfo for Pypi {
         ]
     }
 
+    /// A release is one file: every file whose name carries `version` (parsed, PEP 440).
+    fn is_of_version(&self, key: &str, version: &str) -> bool {
+        key == version
+            || crate::filename::parse(key).is_ok_and(|d| crate::version::same(&d.version, version))
+    }
+
     fn publish(&self, place: &Place<'_>, token: &str) -> Snippet {
         Snippet::new(
             "PyPI:",
@@ -120,13 +126,25 @@ mod tests {
             s[0].text,
             "pip install --index-url http://__token__:tg_x@127.0.0.1:8080/acme/pypi/simple/ acme-pro"
         );
-        assert!(s[1].text.contains("acme-pro = { index = \"acme\" }\nacme-core = { index = \"acme\" }"));
-        assert!(s[1].text.contains("UV_INDEX_ACME_USERNAME=__token__ UV_INDEX_ACME_PASSWORD=tg_x"));
-        assert!(s[2].text.ends_with("poetry add --source acme acme-pro acme-core"));
+        assert!(
+            s[1].text
+                .contains("acme-pro = { index = \"acme\" }\nacme-core = { index = \"acme\" }")
+        );
+        assert!(
+            s[1].text
+                .contains("UV_INDEX_ACME_USERNAME=__token__ UV_INDEX_ACME_PASSWORD=tg_x")
+        );
+        assert!(
+            s[2].text
+                .ends_with("poetry add --source acme acme-pro acme-core")
+        );
         assert_eq!(
             ECOSYSTEM.publish(&place, "T").text,
             "twine upload --repository-url http://127.0.0.1:8080/acme/pypi/ -u __token__ -p T dist/*"
         );
         assert_eq!(uv_env("acme-2", "PASSWORD"), "UV_INDEX_ACME_2_PASSWORD");
+        assert!(ECOSYSTEM.is_of_version("acme_pro-1.0-py3-none-any.whl", "1.0.0"));
+        assert!(ECOSYSTEM.is_of_version("acme-pro-1.0.0.tar.gz", "1.0.0"));
+        assert!(!ECOSYSTEM.is_of_version("acme_pro-1.0.1-py3-none-any.whl", "1.0"));
     }
 }

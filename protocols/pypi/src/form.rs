@@ -37,7 +37,9 @@ pub fn boundary(content_type: Option<&str>) -> Option<String> {
 pub async fn parse(body: Bytes, boundary: &str) -> Result<Form, String> {
     let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
     let constraints = multer::Constraints::new().size_limit(
-        multer::SizeLimit::new().for_field("content", u64::MAX).per_field(MAX_FIELD),
+        multer::SizeLimit::new()
+            .for_field("content", u64::MAX)
+            .per_field(MAX_FIELD),
     );
     let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
     let mut form = Form::default();
@@ -50,7 +52,9 @@ pub async fn parse(body: Bytes, boundary: &str) -> Result<Form, String> {
         };
         count += 1;
         if count > MAX_FIELDS {
-            return Err(format!("Invalid upload form: more than {MAX_FIELDS} fields"));
+            return Err(format!(
+                "Invalid upload form: more than {MAX_FIELDS} fields"
+            ));
         }
         let name = field.name().unwrap_or_default().to_owned();
         if name == "content" {
@@ -120,6 +124,10 @@ mod tests {
     async fn refuses_two_files_and_garbage() {
         let b = body(&[("content", Some("a"), "1"), ("content", Some("b"), "2")]);
         assert!(parse(b, "XyZ").await.is_err());
-        assert!(parse(Bytes::from_static(b"no parts here"), "XyZ").await.is_err());
+        assert!(
+            parse(Bytes::from_static(b"no parts here"), "XyZ")
+                .await
+                .is_err()
+        );
     }
 }

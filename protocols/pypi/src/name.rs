@@ -63,7 +63,17 @@ mod tests {
         for ok in ["a", "acme-pro", "Acme_Pro.2", "x1"] {
             assert!(is_valid(ok), "{ok}");
         }
-        for bad in ["", "-a", "a-", "a b", "a/b", "ü", "a%2e", "..", &"a".repeat(129)] {
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "a b",
+            "a/b",
+            "ü",
+            "a%2e",
+            "..",
+            &"a".repeat(129),
+        ] {
             assert!(!is_valid(bad), "{bad}");
         }
     }

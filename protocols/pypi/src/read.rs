@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -57,9 +57,10 @@ pub async fn seller_and_caller(
 /// date, what perpetual fallback keeps) pip, uv and poetry print.
 pub fn refused(refusal: Refusal, what: &str) -> PypiError {
     match refusal {
-        Refusal::Lapsed(reason) | Refusal::NoSuchVersion { lapsed: Some(reason) } => {
-            PypiError::new(StatusCode::FORBIDDEN, reason)
-        }
+        Refusal::Lapsed(reason)
+        | Refusal::NoSuchVersion {
+            lapsed: Some(reason),
+        } => PypiError::new(StatusCode::FORBIDDEN, reason),
         Refusal::Unauthenticated(why) => PypiError::new(StatusCode::UNAUTHORIZED, why),
         Refusal::Hidden | Refusal::NoSuchVersion { lapsed: None } => PypiError::not_found(what),
     }
@@ -111,11 +112,9 @@ async fn page(state: &PypiState, readable: &Readable, form: Form) -> Result<Docu
                     requires_python: s.requires_python.as_deref(),
                     core_metadata_sha256: s.core_metadata_sha256.as_deref(),
                     // The reason is the seller's retirement message, if any (PEP 592).
-                    yanked: r.yanked.then(|| {
-                        r.retired
-                            .as_ref()
-                            .map_or("", |t| t.message.as_str())
-                    }),
+                    yanked: r
+                        .yanked
+                        .then(|| r.retired.as_ref().map_or("", |t| t.message.as_str())),
                 })
                 .collect();
             let body = simple::project_page(form, &pkg.name, &versions, &files);
@@ -226,11 +225,7 @@ pub async fn index(
 
 /// The release a file name names, if the caller may download it. Yanked files still download
 /// (PEP 592: a pin or a lockfile keeps installing them).
-async fn allowed(
-    state: &PypiState,
-    caller: &Caller,
-    file: &str,
-) -> Result<Allowed, PypiError> {
+async fn allowed(state: &PypiState, caller: &Caller, file: &str) -> Result<Allowed, PypiError> {
     let shown = || format!("file '{}'", file.chars().take(120).collect::<String>());
     let dist = filename::parse(file).map_err(|_| PypiError::not_found(shown()))?;
     state
@@ -240,11 +235,13 @@ async fn allowed(
         .map_err(|r| refused(r, &shown()))
 }
 
-/// `/files/FILE`: streamed from the store (or redirected to it), recording a download; and
-/// `/files/FILE.metadata`: the wheel's `METADATA` (PEP 658), under the same rule, unrecorded.
+/// `/files/FILE`: streamed from the store (or redirected to it), recording a download (`HEAD`
+/// answers the size, unrecorded); and `/files/FILE.metadata`: the wheel's `METADATA` (PEP
+/// 658), under the same rule, unrecorded.
 pub async fn file(
     State(state): State<PypiState>,
     Path(p): Path<FilePath>,
+    method: Method,
     connect: Option<Extension<ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
 ) -> Result<Response, PypiError> {
@@ -253,6 +250,17 @@ pub async fn file(
         return metadata(&state, &caller, dist).await;
     }
     let allowed = allowed(&state, &caller, &p.file).await?;
+    if method == Method::HEAD {
+        // uv asks for a wheel's size before reading its metadata: not a download.
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+                (header::CONTENT_LENGTH, allowed.release.size.to_string()),
+            ],
+            (),
+        )
+            .into_response());
+    }
     let ip = connect.map(|Extension(c)| c.0.ip().to_string());
     let download = state.registry.fetch(&caller, allowed, ip).await?;
     let mut out = HeaderMap::new();
@@ -270,7 +278,10 @@ async fn metadata(state: &PypiState, caller: &Caller, file: &str) -> Result<Resp
         .remove(&allowed.release.id)
         .and_then(|s| s.core_metadata)
         .ok_or_else(|| PypiError::not_found(format!("metadata of '{file}'")))?;
-    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(text.as_bytes())[..16]));
+    let etag = format!(
+        "\"{}\"",
+        hex::encode(&Sha256::digest(text.as_bytes())[..16])
+    );
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_owned()),

@@ -224,7 +224,12 @@ mod tests {
 
     #[test]
     fn json_has_the_1_1_fields() {
-        let page = project_page(Form::Json, "acme-pro", &["1.0.0".into()], &[entry(Some(""))]);
+        let page = project_page(
+            Form::Json,
+            "acme-pro",
+            &["1.0.0".into()],
+            &[entry(Some(""))],
+        );
         let v: Value = serde_json::from_slice(&page).expect("json");
         assert_eq!(v["meta"]["api-version"], "1.1");
         assert_eq!(v["versions"], json!(["1.0.0"]));

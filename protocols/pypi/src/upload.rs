@@ -30,15 +30,17 @@ pub async fn upload(
     body: Body,
 ) -> Result<Response, PypiError> {
     let (seller, caller) = seller_and_caller(&state, &p.seller, &headers, true).await?;
+    // The token's kind and the announced size first, then the form's type: all from the head.
+    let upload = Upload::permit(caller, None, &headers, state.config.max_publish_bytes)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     let boundary = form::boundary(content_type).ok_or_else(|| {
-        PypiError::bad_request("Uploads must be multipart/form-data (use twine upload or uv publish)")
+        PypiError::bad_request(
+            "Uploads must be multipart/form-data (use twine upload or uv publish)",
+        )
     })?;
-    let (caller, body) = Upload::permit(caller, None, &headers, state.config.max_publish_bytes)?
-        .read(body)
-        .await?;
+    let (caller, body) = upload.read(body).await?;
     let form = form::parse(body, &boundary)
         .await
         .map_err(PypiError::bad_request)?;
@@ -132,12 +134,18 @@ fn checked_form(form: &Form) -> Result<(DistFile, String, bytes::Bytes), PypiErr
         other => {
             return Err(PypiError::bad_request(format!(
                 "Unsupported :action '{}': this index accepts file uploads (twine upload, uv publish)",
-                other.unwrap_or_default().chars().take(40).collect::<String>()
+                other
+                    .unwrap_or_default()
+                    .chars()
+                    .take(40)
+                    .collect::<String>()
             )));
         }
     }
     let Some((file, bytes)) = form.content.clone() else {
-        return Err(PypiError::bad_request("Upload payload does not have a file."));
+        return Err(PypiError::bad_request(
+            "Upload payload does not have a file.",
+        ));
     };
     let dist = filename::parse(&file).map_err(PypiError::bad_request)?;
     let Some(form_name) = form.field("name") else {
@@ -177,7 +185,9 @@ fn checked_form(form: &Form) -> Result<(DistFile, String, bytes::Bytes), PypiErr
 fn check_digests(form: &Form, bytes: &[u8]) -> Result<(), PypiError> {
     let checks: [(&str, fn(&[u8]) -> String); 3] = [
         ("sha256_digest", |b| hex::encode(Sha256::digest(b))),
-        ("blake2_256_digest", |b| hex::encode(Blake2b::<U32>::digest(b))),
+        ("blake2_256_digest", |b| {
+            hex::encode(Blake2b::<U32>::digest(b))
+        }),
         ("md5_digest", |b| hex::encode(Md5::digest(b))),
     ];
     for (field, digest) in checks {

@@ -9,18 +9,13 @@
 //!
 //! [`Registry`]: tollgate_registry::Registry
 
-use std::sync::Arc;
-
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use tollgate_registry::domain::{
-    Ecosystem, PackageRef, PackageState, Retirement, Seller, TokenKind, TokenRecord,
-};
-use tollgate_registry::ids::TokenId;
+use tollgate_registry::domain::{Ecosystem, PackageRef, PackageState, Retirement, Seller};
 use tollgate_registry::registry::Caller;
 use tollgate_registry::time::Timestamp;
 
@@ -333,7 +328,7 @@ async fn act(
             state.name, form.version
         )));
     }
-    let caller = seller_caller(&user.seller);
+    let caller = Caller::seller(&user.seller, "web-session");
     let package = PackageRef {
         ecosystem,
         name: state.name.clone(),
@@ -380,26 +375,6 @@ async fn act(
     }
     let url = package_url(&user.seller.slug, ecosystem, &state.name);
     Ok(Redirect::to(&url).into_response())
-}
-
-/// The signed-in seller acting as an unscoped publish token of its own (the registry's release
-/// changes take a caller; the session already proved who this is).
-fn seller_caller(seller: &Seller) -> Caller {
-    Caller(Arc::new(TokenRecord {
-        id: TokenId(format!("web-session:{}", seller.slug)),
-        secret_hash: String::new(),
-        kind: TokenKind::Publish,
-        seller_id: seller.id,
-        seller_slug: seller.slug.clone(),
-        org_id: None,
-        org_slug: None,
-        seat_id: None,
-        seat_email: None,
-        seat_active: true,
-        packages: Vec::new(),
-        created_at: seller.created_at,
-        revoked_at: None,
-    }))
 }
 
 /// 1536 → `1.5 kB` (decimal units, as registries show sizes).
