@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::common::http::request;
+use crate::common::http::{Response, request};
 use crate::common::pypi::{PyUser, basic, build, file_name, python_tools, retag, write_project};
 use crate::common::{Run, Server, Token, write_file};
 
@@ -181,21 +181,21 @@ impl Index {
         )
     }
 
-    /// `GET /simple/NAME/` with `Accept` and HTTP Basic `__token__:TOKEN`.
-    pub(crate) fn page(
-        &self,
-        token: &str,
-        name: &str,
-        accept: &str,
-    ) -> crate::common::http::Response {
+    /// `GET /acme/pypi/PATH` with `Accept` and HTTP Basic `__token__:TOKEN`.
+    pub(crate) fn get(&self, path: &str, token: &str, accept: &str) -> Response {
         let auth = basic("__token__", token);
         request(
             "GET",
-            &format!("{}/simple/{name}/", self.base),
+            &format!("{}/{path}", self.base),
             &[("Authorization", &auth), ("Accept", accept)],
             b"",
         )
-        .expect("GET simple page")
+        .expect("GET")
+    }
+
+    /// `GET /simple/NAME/` with `Accept` and HTTP Basic `__token__:TOKEN`.
+    pub(crate) fn page(&self, token: &str, name: &str, accept: &str) -> Response {
+        self.get(&format!("simple/{name}/"), token, accept)
     }
 
     /// The JSON project page (must be a 200).

@@ -334,8 +334,7 @@ fn unentitled_org_and_unknown_token_are_refused() {
     let stranger = server.org_token(SELLER, "stranger");
     let unknown = unknown_token(&buyer);
 
-    // The unlicensed org: not found (404), the project list is empty.
-    assert_eq!(index.page(&stranger.secret, PRO, harness::JSON).status, 404);
+    // The unlicensed org: not found (404).
     let user = PyUser::new(&bin);
     let venv = user.venv("venv");
     let run = pip_install(&user, &venv, &index.simple_token(&stranger.secret), &[PRO]);
@@ -355,7 +354,6 @@ fn unentitled_org_and_unknown_token_are_refused() {
     );
 
     // A token nobody issued: 401.
-    assert_eq!(index.page(&unknown, PRO, harness::JSON).status, 401);
     let user = PyUser::new(&bin);
     let venv = user.venv("venv");
     let run = pip_install(&user, &venv, &index.simple_token(&unknown), &[PRO]);
@@ -365,6 +363,16 @@ fn unentitled_org_and_unknown_token_are_refused() {
     let app = poetry_project(&user, &index, "*");
     let run = user.run(&app, "poetry", &["lock"], &poetry_env(&unknown));
     refused(&run, "poetry lock, unknown token", &["Authorization error"]);
+
+    // The same over plain HTTP; the project list shows the stranger nothing.
+    assert_eq!(index.page(&stranger.secret, PRO, harness::JSON).status, 404);
+    assert_eq!(index.page(&unknown, PRO, harness::JSON).status, 401);
+    let list = |token: &str| index.get("simple/", token, harness::JSON).json()["projects"].clone();
+    assert_eq!(list(&stranger.secret), serde_json::json!([]));
+    assert_eq!(
+        list(&buyer.secret),
+        serde_json::json!([{"name": CORE}, {"name": PRO}])
+    );
 }
 
 /// A seat token works until the seat is revoked; then every client is refused (401).
@@ -482,22 +490,6 @@ fn perpetual_fallback_lists_only_files_published_before_the_end() {
     thread::sleep(Duration::from_millis(50));
     publish(&seller, &index, &publisher.secret, &[&fx.pro11_whl]);
 
-    let page = index.json_page(&legacy.secret, PRO);
-    assert_eq!(
-        listed(&page),
-        names(&[&fx.pro_whl, &fx.pro_sdist]),
-        "{page}"
-    );
-    assert_eq!(
-        index.download_status(&legacy.secret, file_name(&fx.pro_whl)),
-        200
-    );
-    let newer = index.download_status(&legacy.secret, file_name(&fx.pro11_whl));
-    assert!(
-        newer == 403 || newer == 404,
-        "1.1.0 served to legacy: {newer}"
-    );
-
     let user = PyUser::new(&bin);
     let venv = user.venv("venv");
     let run = pip_install(&user, &venv, &index.simple_token(&legacy.secret), &[PRO]);
@@ -530,11 +522,28 @@ fn perpetual_fallback_lists_only_files_published_before_the_end() {
         &[&format!("{PRO}==1.1.0")],
     );
     refused(&run, "uv pip ==1.1.0, perpetual fallback", &["1.1.0"]);
+
+    // The page and the files over plain HTTP: what is listed is what downloads.
+    let page = index.json_page(&legacy.secret, PRO);
+    assert_eq!(
+        listed(&page),
+        names(&[&fx.pro_whl, &fx.pro_sdist]),
+        "{page}"
+    );
+    assert_eq!(
+        index.download_status(&legacy.secret, file_name(&fx.pro_whl)),
+        200
+    );
+    let newer = index.download_status(&legacy.secret, file_name(&fx.pro11_whl));
+    assert!(
+        newer == 403 || newer == 404,
+        "1.1.0 served to legacy: {newer}"
+    );
 }
 
-/// A yanked version (PEP 592) is marked on the page with its reason, left out of a fresh
-/// resolve by pip and uv, still installed when pinned with `==` (with the reason as a
-/// warning), and back after un-yanking.
+/// A yanked version (PEP 592) is left out of a fresh resolve by pip and uv, still installed when
+/// pinned with `==` (with the reason as a warning) or by a lock taken before the yank, marked on
+/// the page with its reason, and back after un-yanking.
 #[test]
 fn a_yanked_version_is_skipped_unless_pinned() {
     let Some((bin, fx)) = setup() else { return };
@@ -547,6 +556,9 @@ fn a_yanked_version_is_skipped_unless_pinned() {
     publish(&seller, &index, &publisher.secret, &files);
     let buyer = licensed_org(&server, "buyer", &[]);
     let reason = "broken on Windows";
+    let locked = PyUser::new(&bin);
+    let app = uv_project(&locked, &index, "");
+    locked.ok(&app, "uv", &["lock"], &uv_env(&buyer.secret));
 
     server.cli(&[
         "release",
@@ -558,18 +570,6 @@ fn a_yanked_version_is_skipped_unless_pinned() {
         "--reason",
         reason,
     ]);
-    let page = index.json_page(&buyer.secret, PRO);
-    let entry = page["files"]
-        .as_array()
-        .and_then(|a| a.iter().find(|e| e["filename"] == file_name(&fx.pro11_whl)))
-        .unwrap_or_else(|| panic!("a yanked file stays listed: {page}"));
-    assert_eq!(entry["yanked"], reason, "{entry}");
-    let html = index.page(&buyer.secret, PRO, "text/html").text();
-    assert!(
-        html.contains(&format!("data-yanked=\"{reason}\"")),
-        "{html}"
-    );
-
     let user = PyUser::new(&bin);
     let venv = user.venv("fresh");
     let run = pip_install(&user, &venv, &index.simple_token(&buyer.secret), &[PRO]);
@@ -598,6 +598,27 @@ fn a_yanked_version_is_skipped_unless_pinned() {
         run.output().contains("+ acme-pro==1.1.0") && run.output().contains(reason),
         "{}",
         run.output()
+    );
+
+    // A lock taken before the yank still installs the yanked version.
+    let run = locked.ok(&app, "uv", &["sync", "--locked"], &uv_env(&buyer.secret));
+    assert!(
+        run.output().contains("+ acme-pro==1.1.0"),
+        "{}",
+        run.output()
+    );
+
+    // The page marks the file (PEP 592) with the reason, in both forms.
+    let page = index.json_page(&buyer.secret, PRO);
+    let entry = page["files"]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["filename"] == file_name(&fx.pro11_whl)))
+        .unwrap_or_else(|| panic!("a yanked file stays listed: {page}"));
+    assert_eq!(entry["yanked"], reason, "{entry}");
+    let html = index.page(&buyer.secret, PRO, "text/html").text();
+    assert!(
+        html.contains(&format!("data-yanked=\"{reason}\"")),
+        "{html}"
     );
 
     server.cli(&[
