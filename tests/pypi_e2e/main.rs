@@ -375,7 +375,8 @@ fn unentitled_org_and_unknown_token_are_refused() {
     );
 }
 
-/// A seat token works until the seat is revoked; then every client is refused (401).
+/// A seat token works until the seat is revoked; then every client is refused (401), and where
+/// a client prints the reason phrase (a download) it names the seat.
 #[test]
 fn a_revoked_seat_is_refused() {
     let Some((bin, fx)) = setup() else { return };
@@ -393,11 +394,12 @@ fn a_revoked_seat_is_refused() {
     let venv = user.venv("venv");
     let run = pip_install(&user, &venv, &index.simple_token(&seat.secret), &[PRO]);
     assert!(run.success, "{}", run.output());
+    let uv_app = uv_project(&user, &index, "");
+    user.ok(&uv_app, "uv", &["lock"], &uv_env(&seat.secret));
 
     server.cli(&[
         "seat", "revoke", "--seller", SELLER, "--org", "buyer", email,
     ]);
-    assert_eq!(index.page(&seat.secret, PRO, harness::JSON).status, 401);
     let user = PyUser::new(&bin);
     let venv = user.venv("venv");
     let run = pip_install(&user, &venv, &index.simple_token(&seat.secret), &[PRO]);
@@ -407,6 +409,20 @@ fn a_revoked_seat_is_refused() {
     let app = poetry_project(&user, &index, "*");
     let run = user.run(&app, "poetry", &["lock"], &poetry_env(&seat.secret));
     refused(&run, "poetry lock, revoked seat", &["Authorization error"]);
+    // Downloads print the reason phrase: it names the revoked seat.
+    let url = index.file_token(&seat.secret, file_name(&fx.pro_whl));
+    let run = pip_install(&user, &venv, &index.simple_token(&seat.secret), &[&url]);
+    refused(&run, "pip, revoked seat, file URL", &["401", email]);
+    let locked = PyUser::new(&bin);
+    let app = locked.root.path().join("uv-app");
+    std::fs::create_dir_all(&app).expect("app dir");
+    for f in ["pyproject.toml", "uv.lock"] {
+        std::fs::copy(uv_app.join(f), app.join(f)).expect("copy project");
+    }
+    let run = locked.run(&app, "uv", &["sync", "--locked"], &uv_env(&seat.secret));
+    refused(&run, "uv sync from a lock, revoked seat", &["401", email]);
+
+    assert_eq!(index.page(&seat.secret, PRO, harness::JSON).status, 401);
 }
 
 /// A while_active license that ended: resolving finds nothing, and a download (a lockfile's, or
