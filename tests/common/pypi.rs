@@ -19,7 +19,7 @@ use super::process::{CLIENT_TIMEOUT, Run, run_with_timeout, write_file};
 /// What the tests run from the tools directory.
 const TOOLS: [&str; 5] = ["python", "pip", "uv", "twine", "poetry"];
 /// Where the clients come from, for skip and failure messages.
-const INSTALL: &str = "`eval \"$(scripts/python-clients)\"` installs pip, uv, twine, poetry and build into the CI virtualenv";
+const INSTALL: &str = "`eval \"$(scripts/python-clients)\"` installs pip, uv, twine, poetry and build and points the tests at them";
 /// A proxy nobody listens on: any request a client sends past loopback fails at once instead of
 /// reaching a public index (`NO_PROXY` keeps the local server direct).
 const DEAD_PROXY: &str = "http://127.0.0.1:9";
