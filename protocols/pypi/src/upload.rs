@@ -55,10 +55,10 @@ pub async fn upload(
         .registry
         .package_state(seller.id, Ecosystem::Pypi, &dist.project)
         .await?;
-    if let Some(existing) = &existing {
-        if let Some(done) = already_there(&state, existing, &dist, &file, &sha256).await? {
-            return Ok(done);
-        }
+    if let Some(existing) = &existing
+        && let Some(done) = already_there(&state, existing, &dist, &file, &sha256).await?
+    {
+        return Ok(done);
     }
     let archive_bytes = bytes.clone();
     let kind = dist.kind;
@@ -183,7 +183,8 @@ fn checked_form(form: &Form) -> Result<(DistFile, String, bytes::Bytes), PypiErr
 
 /// Every digest the client sent must be the bytes' (hex, any case).
 fn check_digests(form: &Form, bytes: &[u8]) -> Result<(), PypiError> {
-    let checks: [(&str, fn(&[u8]) -> String); 3] = [
+    type Digest = fn(&[u8]) -> String;
+    let checks: [(&str, Digest); 3] = [
         ("sha256_digest", |b| hex::encode(Sha256::digest(b))),
         ("blake2_256_digest", |b| {
             hex::encode(Blake2b::<U32>::digest(b))
