@@ -41,7 +41,13 @@ fn measured(kind: Kind, bytes: &[u8]) -> (Result<Vec<u8>, String>, usize, Durati
 fn refused(what: &str, kind: Kind, bytes: &[u8], reason: &str, bound: usize) {
     let (out, peak, took) = measured(kind, bytes);
     eprintln!("{what}: {} KiB peak in {took:?}", peak >> 10);
-    let e = out.expect_err(what);
+    let e = match out {
+        Ok(found) => panic!(
+            "{what}: accepted, with {:?}",
+            String::from_utf8_lossy(&found)
+        ),
+        Err(e) => e,
+    };
     assert!(e.contains(reason), "{what}: {e}");
     assert!(peak < bound, "{what}: {peak} bytes held (bound {bound})");
 }

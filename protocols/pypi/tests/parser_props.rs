@@ -119,6 +119,15 @@ proptest! {
         check_parsed(&text);
     }
 
+    /// Long names of any characters: the error quotes the start of the name, on a character
+    /// boundary.
+    #[test]
+    fn a_long_unicode_file_name_never_panics(text in "\\PC{40,300}(\\.whl|\\.tar\\.gz)?") {
+        check_parsed(&text);
+        let e = filename::parse(&text).expect_err("not ASCII");
+        prop_assert!(e.len() < 300, "{}", e);
+    }
+
     #[test]
     fn a_file_name_of_name_characters_never_panics(
         text in "[A-Za-z0-9._+!-]{0,300}(\\.whl|\\.tar\\.gz|\\.zip)?",

@@ -1284,3 +1284,58 @@ async fn versions_are_releases_in_pep_440_order() {
     assert!(matches!(versions[0], "1.0" | "1.0.0"), "{versions:?}");
     assert_eq!(versions[1..], ["1.9.0", "1.10.0", "2.0.0rc1", "2.0.0"]);
 }
+
+/// A download is recorded once per file fetched; `HEAD` (uv asks a wheel's size first) and
+/// the PEP 658 metadata are not downloads, and `HEAD` follows the licence as `GET` does.
+#[tokio::test]
+async fn only_a_fetched_file_is_a_recorded_download() {
+    let app = TestApp::new().await;
+    let (_, w1) = pro_wheel("1.0.0", "X = 1\n");
+    app.upload_ok(WHEEL_1, &w1).await;
+    let recorded = || async {
+        app.registry
+            .downloads(app.seller, 100)
+            .await
+            .expect("downloads")
+    };
+    let path = format!("/acme/pypi/files/{WHEEL_1}");
+    let head = |token: String| {
+        let path = path.clone();
+        let app = &app;
+        async move {
+            let req = Request::builder()
+                .method("HEAD")
+                .uri(path)
+                .header(header::AUTHORIZATION, basic(&token))
+                .body(Body::empty())
+                .expect("request");
+            app.send(req).await
+        }
+    };
+    let r = head(app.org.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(r.header(header::CONTENT_LENGTH), w1.len().to_string());
+    assert!(r.body.is_empty());
+    let r = app.get(&format!("{path}.metadata"), &app.org, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert!(
+        recorded().await.is_empty(),
+        "HEAD and metadata are not downloads"
+    );
+
+    let stranger = app.org_token("stranger", None).await;
+    let r = head(stranger).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{r:?}");
+    let lapsed = app
+        .org_token("lapsed", Some((Some(ENDED), VersionRule::WhileActive)))
+        .await;
+    let r = head(lapsed).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{r:?}");
+
+    let r = app.get(&path, &app.org, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    let events = recorded().await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].version, WHEEL_1);
+    assert_eq!(events[0].package, "acme-pro");
+}
