@@ -1339,3 +1339,32 @@ async fn only_a_fetched_file_is_a_recorded_download() {
     assert_eq!(events[0].version, WHEEL_1);
     assert_eq!(events[0].package, "acme-pro");
 }
+
+/// A file's name is its project written as PEP 427 and PEP 625 write it (`acme_pro`): another
+/// spelling of the same wheel is not a new file name that takes other bytes.
+#[tokio::test]
+#[ignore = "bug: other spellings of a file name take other bytes (pypi-tests-findings.md 3)"]
+async fn another_spelling_of_a_file_is_not_another_file() {
+    let app = TestApp::new().await;
+    let (_, w1) = pro_wheel("1.0.0", "X = 1\n");
+    let (_, other) = pro_wheel("1.0.0", "X = 2\n");
+    app.upload_ok(WHEEL_1, &w1).await;
+    for file in [
+        "Acme_Pro-1.0.0-py3-none-any.whl",
+        "acme.pro-1.0.0-py3-none-any.whl",
+        "ACME_PRO-1.0.0.tar.gz",
+    ] {
+        let bytes = if file.ends_with(".whl") {
+            other.clone()
+        } else {
+            sdist(
+                "ACME_PRO-1.0.0",
+                &core_metadata("acme-pro", "1.0.0", ">=3.8"),
+            )
+        };
+        let r = app.upload(file, &bytes).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{file}: {r:?}");
+    }
+    let page = app.page_json("acme-pro", &app.org).await;
+    assert_eq!(page["files"].as_array().expect("files").len(), 1, "{page}");
+}
