@@ -240,6 +240,17 @@ impl TestApp {
         bytes: &[u8],
     ) -> Resp {
         let (content_type, body) = multipart(fields, file, bytes);
+        self.post_body(path, token, content_type, body).await
+    }
+
+    /// `POST path` with this `Content-Type` and body.
+    async fn post_body(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: String,
+        body: Vec<u8>,
+    ) -> Resp {
         let mut req = Request::builder()
             .method("POST")
             .uri(path)
@@ -310,6 +321,16 @@ type Fields = Vec<(&'static str, String)>;
 
 /// `multipart/form-data` as twine writes it: text fields, then `content` with its file name.
 fn multipart(fields: &[(&str, String)], file: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    multipart_with(fields, file, bytes, Some("application/octet-stream"))
+}
+
+/// `multipart/form-data` with the file part's type, if any (uv sends none).
+fn multipart_with(
+    fields: &[(&str, String)],
+    file: &str,
+    bytes: &[u8],
+    part_type: Option<&str>,
+) -> (String, Vec<u8>) {
     let boundary = "c3f1b9a2e5d84b7f9e0a1d2c3b4a5968";
     let mut body = Vec::new();
     for (name, value) in fields {
@@ -321,9 +342,13 @@ fn multipart(fields: &[(&str, String)], file: &str, bytes: &[u8]) -> (String, Ve
     }
     write!(
         body,
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"content\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"content\"; filename=\"{file}\"\r\n"
     )
     .expect("write");
+    if let Some(t) = part_type {
+        write!(body, "Content-Type: {t}\r\n").expect("write");
+    }
+    body.extend_from_slice(b"\r\n");
     body.extend_from_slice(bytes);
     write!(body, "\r\n--{boundary}--\r\n").expect("write");
     (format!("multipart/form-data; boundary={boundary}"), body)
@@ -520,16 +545,29 @@ async fn an_upload_is_checked_against_its_file() {
     // A digest that is not the bytes'.
     let (_, w) = pro_wheel("1.3.0", "X = 1\n");
     let file = "acme_pro-1.3.0-py3-none-any.whl";
-    for field in ["sha256_digest", "blake2_256_digest"] {
-        let fields = with(twine_fields(file, &w), field, &sha256(b"other bytes"));
+    for field in ["sha256_digest", "blake2_256_digest", "md5_digest"] {
+        // poetry adds an MD5 digest.
+        let mut fields = twine_fields(file, &w);
+        fields.push(("md5_digest", hex::encode(md5::Md5::digest(&w))));
+        let fields = with(fields, field, &sha256(b"other bytes")[..32]);
         let r = app
             .post_form("/acme/pypi/upload/", Some(&app.publish), &fields, file, &w)
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{field}: {r:?}");
         assert!(r.reason().contains(field), "{r:?}");
     }
-    // The same file with its digests right is taken: only the digest was wrong.
-    app.upload_ok(file, &w).await;
+    // The same file with its digests right is taken: only the digest was wrong. uv sends
+    // no type on the file part, and its digests in upper case hex is still the same digest.
+    let fields = with(
+        twine_fields(file, &w),
+        "sha256_digest",
+        &sha256(&w).to_uppercase(),
+    );
+    let (content_type, body) = multipart_with(&fields, file, &w, None);
+    let r = app
+        .post_body("/acme/pypi/upload/", Some(&app.publish), content_type, body)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
 
     // Only what was accepted is listed.
     let page = app.page_json("acme-pro", &app.org).await;
