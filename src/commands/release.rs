@@ -53,7 +53,7 @@ pub async fn release(ctx: &Context, cmd: ReleaseCmd) -> anyhow::Result<()> {
             reason: "other".into(),
             message: message.clone(),
         });
-        if yank && retirement.is_some() || !yank {
+        if retirement.is_some() || !yank {
             ctx.registry
                 .set_retired(&caller, &package, key, retirement.as_ref())
                 .await?;

@@ -176,3 +176,59 @@ fn hex_tarball_bombs_are_refused_while_the_server_keeps_answering() {
     watch.check("three Hex tarball bombs at once");
     assert_alive(&server, "three Hex tarball bombs at once");
 }
+
+/// A `multipart/form-data` upload as twine sends it (boundary `tollgate`, the content type
+/// [`Protocol::headers`] sends), of `file` as `filename`.
+fn pypi_form(filename: &str, file: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in [
+        (":action", "file_upload"),
+        ("protocol_version", "1"),
+        ("name", "acme-pro"),
+        ("version", "1.0.0"),
+        ("filetype", "sdist"),
+    ] {
+        body.extend_from_slice(
+            format!(
+                "--tollgate\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--tollgate\r\nContent-Disposition: form-data; name=\"content\"; filename=\"{filename}\"\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(b"\r\n--tollgate--\r\n");
+    body
+}
+
+#[test]
+fn a_pypi_sdist_inflating_to_4_gib_is_refused_and_the_server_lives() {
+    let server = Server::start();
+    let cast = Cast::new(&server);
+    let sdist = zero_bomb("acme_pro-1.0.0/zeros.bin", FOUR_GIB);
+    let form = pypi_form("acme_pro-1.0.0.tar.gz", &sdist);
+    eprintln!("sdist bomb: {} bytes", form.len());
+    let watch = Watch::start(&server);
+    let (method, path) = Protocol::Pypi.publish();
+    for who in Who::NOT_PUBLISHERS {
+        let headers = Protocol::Pypi.headers(&cast, who);
+        let res = send(server.authority(), method, &path, &headers, form.clone());
+        let (status, phrase) = refusal(Protocol::Pypi, who);
+        assert_answer(&res, status, phrase, &format!("the sdist bomb by {who:?}"));
+    }
+    let headers = Protocol::Pypi.headers(&cast, Who::Publisher);
+    let res = send(server.authority(), method, &path, &headers, form);
+    assert_answer(
+        &res,
+        400,
+        "unpacks to more than 512 MiB",
+        "the sdist bomb by Publisher",
+    );
+    watch.check("a PyPI sdist inflating to 4 GiB");
+    assert_alive(&server, "a PyPI sdist inflating to 4 GiB");
+}

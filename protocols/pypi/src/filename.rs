@@ -33,6 +33,27 @@ pub struct DistFile {
     /// The version as the file name writes it.
     pub version: String,
     pub kind: Kind,
+    /// A wheel's `python-abi-platform` tags, lowercase (empty for an sdist): with the project
+    /// and the version, what makes two wheels the same file.
+    pub tags: String,
+}
+
+impl DistFile {
+    /// Is `other` the same distribution under another spelling (`1.0` and `1.0.0`)?
+    pub fn same_as(&self, other: &DistFile) -> bool {
+        self.project == other.project
+            && self.kind == other.kind
+            && self.tags == other.tags
+            && version::same(&self.version, &other.version)
+    }
+}
+
+/// A PEP 425 tag or a build tag's rest: letters, digits, `_` and `.`.
+fn is_tag(part: &str) -> bool {
+    !part.is_empty()
+        && part
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
 }
 
 /// Parses `filename`, or says why it is not a distribution file name.
@@ -69,17 +90,23 @@ pub fn parse(filename: &str) -> Result<DistFile, String> {
 
 fn wheel(stem: &str) -> Option<DistFile> {
     let parts: Vec<&str> = stem.split('-').collect();
-    let (name, version) = match parts.as_slice() {
-        [name, version, _, _, _] => (*name, *version),
-        [name, version, build, _, _, _] if build.starts_with(|c: char| c.is_ascii_digit()) => {
-            (*name, *version)
+    let (name, version, tags) = match parts.as_slice() {
+        [name, version, tags @ ..] if tags.len() == 3 => (*name, *version, tags),
+        [name, version, build, tags @ ..]
+            if tags.len() == 3
+                && build.starts_with(|c: char| c.is_ascii_digit())
+                && is_tag(build) =>
+        {
+            (*name, *version, tags)
         }
         _ => return None,
     };
-    if parts.iter().any(|p| p.is_empty()) {
+    if !tags.iter().all(|t| is_tag(t)) {
         return None;
     }
-    found(name, version, Kind::Wheel)
+    let mut file = found(name, version, Kind::Wheel)?;
+    file.tags = tags.join("-").to_ascii_lowercase();
+    Some(file)
 }
 
 /// `{name}-{version}`: PEP 625 names have no `-`; older sdists (`acme-pro-1.0`) split at the
@@ -98,12 +125,22 @@ fn found(name: &str, version: &str, kind: Kind) -> Option<DistFile> {
         project: name::normalize(name),
         version: version.to_owned(),
         kind,
+        tags: String::new(),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn another_spelling_is_the_same_file() {
+        let a = parse("acme_pro-1.0-py3-none-any.whl").expect("a");
+        let b = parse("acme_pro-1.0.0-PY3-none-any.whl").expect("b");
+        let c = parse("acme_pro-1.0.0-py2-none-any.whl").expect("c");
+        assert!(a.same_as(&b));
+        assert!(!a.same_as(&c));
+    }
 
     fn ok(f: &str) -> (String, String, Kind) {
         let d = parse(f).unwrap_or_else(|e| panic!("{f}: {e}"));
@@ -141,6 +178,9 @@ mod tests {
             "acme_pro.tar.gz",
             "acme_pro-1.0.0--none-any.whl",
             "acme pro-1.0.tar.gz",
+            "acme_pro-1.0.0-py3-none-any#x.whl",
+            "acme_pro-1.0.0-py3-none-a%2541.whl",
+            "acme_pro-1.0.0-1<b>-py3-none-any.whl",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

@@ -100,7 +100,8 @@ async fn page(state: &PypiState, readable: &Readable, form: Form) -> Result<Docu
                 .collect();
             let mut versions: Vec<&str> = listed.iter().map(|(_, s)| s.version.as_str()).collect();
             versions.sort_by_cached_key(|v| crate::version::parse(v).ok());
-            versions.dedup();
+            // One entry per release: `1.0` and `1.0.0` are one (the first spelling stays).
+            versions.dedup_by(|a, b| crate::version::same(a, b));
             let versions: Vec<String> = versions.into_iter().map(str::to_owned).collect();
             let files: Vec<FileEntry> = listed
                 .iter()

@@ -55,10 +55,10 @@ pub async fn upload(
         .registry
         .package_state(seller.id, Ecosystem::Pypi, &dist.project)
         .await?;
-    if let Some(existing) = &existing {
-        if let Some(done) = already_there(&state, existing, &dist, &file, &sha256).await? {
-            return Ok(done);
-        }
+    if let Some(existing) = &existing
+        && let Some(done) = already_there(&state, existing, &dist, &file, &sha256).await?
+    {
+        return Ok(done);
     }
     let archive_bytes = bytes.clone();
     let kind = dist.kind;
@@ -148,6 +148,16 @@ fn checked_form(form: &Form) -> Result<(DistFile, String, bytes::Bytes), PypiErr
         ));
     };
     let dist = filename::parse(&file).map_err(PypiError::bad_request)?;
+    // The project as file names write it (PEP 427, PEP 625); older sdists (`acme-pro-1.0.tar.gz`)
+    // with the normalized name. Any other spelling would be a second name for one file.
+    let prefix = name::in_filename(&dist.project);
+    let legacy_sdist = dist.kind == Kind::Sdist && file.starts_with(&format!("{}-", dist.project));
+    if !file.starts_with(&format!("{prefix}-")) && !legacy_sdist {
+        return Err(PypiError::bad_request(format!(
+            "Start filename for '{}' with '{prefix}'.",
+            dist.project
+        )));
+    }
     let Some(form_name) = form.field("name") else {
         return Err(PypiError::bad_request("The form has no `name` field."));
     };
@@ -183,7 +193,8 @@ fn checked_form(form: &Form) -> Result<(DistFile, String, bytes::Bytes), PypiErr
 
 /// Every digest the client sent must be the bytes' (hex, any case).
 fn check_digests(form: &Form, bytes: &[u8]) -> Result<(), PypiError> {
-    let checks: [(&str, fn(&[u8]) -> String); 3] = [
+    type Digest = fn(&[u8]) -> String;
+    let checks: [(&str, Digest); 3] = [
         ("sha256_digest", |b| hex::encode(Sha256::digest(b))),
         ("blake2_256_digest", |b| {
             hex::encode(Blake2b::<U32>::digest(b))
@@ -216,6 +227,12 @@ async fn already_there(
             return Ok(Some((StatusCode::OK, "OK\n").into_response()));
         }
         return Err(file_exists(file));
+    }
+    // The same wheel under another spelling of its version (`1.0` and `1.0.0`).
+    if let Some(other) = pkg.releases.iter().find(|r| {
+        filename::parse(&r.version).is_ok_and(|d| d.kind == Kind::Wheel && d.same_as(dist))
+    }) {
+        return Err(file_exists(&other.version));
     }
     if dist.kind == Kind::Sdist {
         let records = state.registry.release_metadata(pkg.id).await?;
