@@ -668,7 +668,6 @@ fn refused(run: &common::Run, case: &str, needles: &[&str]) {
 /// version written another PEP 440-equal way) is the same distribution to pip and uv: like the
 /// public index, the server must refuse it rather than list a second, different file for it.
 #[test]
-#[ignore = "server bug: other spellings of an existing file name are accepted (pypi-e2e-findings.md, A); un-ignore once fixed"]
 fn another_spelling_of_an_existing_file_name_is_refused() {
     let Some((bin, fx)) = setup() else { return };
     let server = Server::start();
