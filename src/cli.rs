@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub mod scope;
 
-use tollgate_registry::domain::{PackageRef, VersionRule};
+use tollgate_registry::domain::{PackageRef, TokenScope, VersionRule};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -320,6 +320,14 @@ pub enum TokenCmd {
         /// The seat (member e-mail) this token belongs to.
         #[arg(long, requires = "org")]
         seat: Option<String>,
+        /// A bot token of the org (CI, an update bot), labelled LABEL: it takes no seat and
+        /// outlives every person of the org.
+        #[arg(long, value_name = "LABEL", requires = "org", conflicts_with = "seat")]
+        bot: Option<String>,
+        /// What the bot token may read: `read` (install) or `metadata` (listings and checksums,
+        /// never an archive: enough for Renovate and lockfile-only updates).
+        #[arg(long, requires = "bot", default_value = "read")]
+        scope: TokenScope,
     },
     /// Revoke a token by its id.
     Revoke { id: String },

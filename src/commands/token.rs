@@ -1,4 +1,4 @@
-//! `tollgate token …`: issue (publish, org or seat tokens), revoke and list tokens.
+//! `tollgate token …`: issue (publish, org, bot or seat tokens), revoke and list tokens.
 
 use anyhow::anyhow;
 use serde_json::json;
@@ -17,8 +17,30 @@ pub async fn token(ctx: &Context, cmd: TokenCmd) -> anyhow::Result<()> {
             packages,
             org,
             seat,
+            bot,
+            scope,
         } => {
             let seller = ctx.registry.seller(&seller).await?;
+            if let Some(label) = bot {
+                let slug =
+                    org.ok_or_else(|| anyhow!("a bot token belongs to an org: pass --org ORG"))?;
+                let org = ctx.registry.org(seller.id, &slug).await?;
+                let generated = ctx
+                    .registry
+                    .issue_bot_token(seller.id, org.id, &label, scope)
+                    .await?;
+                if !ctx.json {
+                    eprintln!(
+                        "created bot token {} of org {slug} ({label}, scope {scope}; shown once; store it now)",
+                        generated.id
+                    );
+                }
+                return ctx.print(
+                    &json!({"id": generated.id, "kind": "org", "label": label.trim(),
+                            "scope": scope, "token": generated.secret}),
+                    || generated.secret.clone(),
+                );
+            }
             let (kind, org_id, seat_id) = if publish {
                 (TokenKind::Publish, None, None)
             } else {
@@ -78,7 +100,12 @@ pub async fn token(ctx: &Context, cmd: TokenCmd) -> anyhow::Result<()> {
                             .clone()
                             .or(t.org_slug.clone())
                             .unwrap_or(t.seller_slug.clone());
-                        format!("{}  {:<7} {:<7} {owner}", t.id, t.kind.as_str(), state)
+                        let bot = t
+                            .label
+                            .as_deref()
+                            .map(|l| format!("  bot \"{l}\" scope {}", t.scope))
+                            .unwrap_or_default();
+                        format!("{}  {:<7} {:<7} {owner}{bot}", t.id, t.kind.as_str(), state)
                     })
                     .collect::<Vec<_>>()
                     .join("\n")

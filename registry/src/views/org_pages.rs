@@ -4,7 +4,7 @@
 use sqlx::FromRow;
 
 use super::handle::Views;
-use crate::domain::{PackageRef, TokenKind};
+use crate::domain::{PackageRef, TokenKind, TokenScope};
 use crate::ids::{OrgId, SeatId, TokenId};
 use crate::time::Timestamp;
 use crate::{Error, Result};
@@ -17,6 +17,9 @@ pub struct OrgToken {
     /// The seat a personal token belongs to (`None` for an org token).
     pub seat_id: Option<SeatId>,
     pub seat_email: Option<String>,
+    /// A bot token's label (`None` for other tokens).
+    pub label: Option<String>,
+    pub scope: TokenScope,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
 }
@@ -45,6 +48,8 @@ struct TokenRow {
     kind: String,
     seat_id: Option<i64>,
     seat_email: Option<String>,
+    label: Option<String>,
+    scope: String,
     created_at: i64,
     revoked_at: Option<i64>,
 }
@@ -53,7 +58,8 @@ impl Views {
     /// The org's tokens (org and seat tokens), oldest first.
     pub async fn org_tokens(&self, org: OrgId) -> Result<Vec<OrgToken>> {
         let rows: Vec<TokenRow> = sqlx::query_as(
-            "SELECT t.id, t.kind, t.seat_id, s.email AS seat_email, t.created_at, t.revoked_at
+            "SELECT t.id, t.kind, t.seat_id, s.email AS seat_email, t.label, t.scope, t.created_at,
+                    t.revoked_at
              FROM tokens t LEFT JOIN seats s ON s.id = t.seat_id
              WHERE t.org_id = $1 ORDER BY t.created_at, t.id",
         )
@@ -67,6 +73,8 @@ impl Views {
                     kind: r.kind.parse().map_err(Error::Invalid)?,
                     seat_id: r.seat_id.map(SeatId),
                     seat_email: r.seat_email,
+                    label: r.label,
+                    scope: r.scope.parse().map_err(Error::Invalid)?,
                     created_at: Timestamp(r.created_at),
                     revoked_at: r.revoked_at.map(Timestamp),
                 })

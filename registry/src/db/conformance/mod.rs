@@ -64,6 +64,7 @@ conformance!(
     accounts::end_grants_ends_only_open_grants,
     tokens::revoking_a_seat_revokes_its_tokens,
     tokens::tokens_round_trip_and_filter_by_seller,
+    tokens::bot_tokens_keep_their_label_and_scope,
     changes::every_visible_write_logs_its_change,
     changes::changes_are_read_in_seq_order,
     changes::prune_changes_deletes_only_old_rows,

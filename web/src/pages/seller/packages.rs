@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use tollgate_registry::domain::{
-    Ecosystem, PackageRef, PackageState, Retirement, Seller, TokenKind, TokenRecord,
+    Ecosystem, PackageRef, PackageState, Retirement, Seller, TokenKind, TokenRecord, TokenScope,
 };
 use tollgate_registry::ids::TokenId;
 use tollgate_registry::registry::Caller;
@@ -391,6 +391,8 @@ fn seller_caller(seller: &Seller) -> Caller {
         seat_email: None,
         seat_active: true,
         packages: Vec::new(),
+        label: None,
+        scope: TokenScope::Read,
         created_at: seller.created_at,
         revoked_at: None,
     }))
