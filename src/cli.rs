@@ -162,6 +162,11 @@ pub struct ServeArgs {
     /// A connection on which no byte moves either way for this long is closed.
     #[arg(long, env = "TOLLGATE_IDLE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
     pub idle_timeout: Duration,
+    /// How often tokens' last uses (when, from which address, which client) are written: they
+    /// are noted in memory on each request and written in one batch this often and at shutdown.
+    /// `0s` turns the recording off.
+    #[arg(long, env = "TOLLGATE_LAST_USE_FLUSH", default_value = "3s", value_parser = humantime::parse_duration)]
+    pub last_use_flush: Duration,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,9 +1,11 @@
 //! `tollgate token …`: issue (publish, org, bot or seat tokens), revoke and list tokens.
 
 use anyhow::anyhow;
+use serde::Serialize;
 use serde_json::json;
-use tollgate_registry::domain::TokenKind;
+use tollgate_registry::domain::{TokenKind, TokenRecord};
 use tollgate_registry::ids::TokenId;
+use tollgate_registry::last_use::LastUse;
 use tollgate_registry::time::Timestamp;
 
 use super::Context;
@@ -87,9 +89,18 @@ pub async fn token(ctx: &Context, cmd: TokenCmd) -> anyhow::Result<()> {
                 None => None,
             };
             let all = ctx.registry.tokens(seller_id).await?;
-            ctx.print(&all, || {
-                all.iter()
-                    .map(|t| {
+            let mut used = ctx.registry.last_uses(seller_id).await?;
+            let listed: Vec<Listed> = all
+                .into_iter()
+                .map(|token| Listed {
+                    last_use: used.remove(&token.id),
+                    token,
+                })
+                .collect();
+            ctx.print(&listed, || {
+                listed
+                    .iter()
+                    .map(|Listed { token: t, last_use }| {
                         let state = if t.revoked_at.is_some() {
                             "revoked"
                         } else {
@@ -105,11 +116,28 @@ pub async fn token(ctx: &Context, cmd: TokenCmd) -> anyhow::Result<()> {
                             .as_deref()
                             .map(|l| format!("  bot \"{l}\" scope {}", t.scope))
                             .unwrap_or_default();
-                        format!("{}  {:<7} {:<7} {owner}{bot}", t.id, t.kind.as_str(), state)
+                        let used = last_use.as_ref().map_or_else(
+                            || "never used".to_owned(),
+                            |u| format!("last used {}", u.describe()),
+                        );
+                        format!(
+                            "{}  {:<7} {:<7} {owner}{bot}  {used}",
+                            t.id,
+                            t.kind.as_str(),
+                            state
+                        )
                     })
                     .collect::<Vec<_>>()
                     .join("\n")
             })
         }
     }
+}
+
+/// A token as `token list` prints it: the record and its last use (`null`: never used).
+#[derive(Serialize)]
+struct Listed {
+    #[serde(flatten)]
+    token: TokenRecord,
+    last_use: Option<LastUse>,
 }

@@ -11,3 +11,4 @@ mod common;
 
 mod bots;
 mod fixtures;
+mod last_use;

@@ -6,6 +6,7 @@ use sqlx::FromRow;
 use super::handle::Views;
 use crate::domain::{PackageRef, TokenKind, TokenScope};
 use crate::ids::{OrgId, SeatId, TokenId};
+use crate::last_use::LastUse;
 use crate::time::Timestamp;
 use crate::{Error, Result};
 
@@ -22,6 +23,8 @@ pub struct OrgToken {
     pub scope: TokenScope,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// Its last use as written (a server may hold a newer one: `Registry::pending_last_use`).
+    pub last_use: Option<LastUse>,
 }
 
 /// One of the org's subscriptions with the plan it is on, for the billing page.
@@ -52,6 +55,9 @@ struct TokenRow {
     scope: String,
     created_at: i64,
     revoked_at: Option<i64>,
+    last_used_at: Option<i64>,
+    last_used_ip: Option<String>,
+    last_used_agent: Option<String>,
 }
 
 impl Views {
@@ -59,7 +65,7 @@ impl Views {
     pub async fn org_tokens(&self, org: OrgId) -> Result<Vec<OrgToken>> {
         let rows: Vec<TokenRow> = sqlx::query_as(
             "SELECT t.id, t.kind, t.seat_id, s.email AS seat_email, t.label, t.scope, t.created_at,
-                    t.revoked_at
+                    t.revoked_at, t.last_used_at, t.last_used_ip, t.last_used_agent
              FROM tokens t LEFT JOIN seats s ON s.id = t.seat_id
              WHERE t.org_id = $1 ORDER BY t.created_at, t.id",
         )
@@ -77,6 +83,11 @@ impl Views {
                     scope: r.scope.parse().map_err(Error::Invalid)?,
                     created_at: Timestamp(r.created_at),
                     revoked_at: r.revoked_at.map(Timestamp),
+                    last_use: r.last_used_at.map(|at| LastUse {
+                        at: Timestamp(at),
+                        ip: r.last_used_ip,
+                        agent: r.last_used_agent,
+                    }),
                 })
             })
             .collect()

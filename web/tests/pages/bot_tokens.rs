@@ -90,3 +90,63 @@ async fn an_admin_makes_a_labelled_metadata_only_bot_token() {
     );
     assert!(row.contains("metadata only"), "scope: {row}");
 }
+
+#[tokio::test]
+async fn the_tokens_page_shows_each_tokens_last_use() {
+    let app = TestApp::new()
+        .with_seller("acme")
+        .with_org("acme", "globex")
+        .with_seat("globex", "admin@globex.test", true)
+        .build()
+        .await;
+    let acme = app.seller("acme").await;
+    let globex = app.org("acme", "globex").await;
+    let registry = app.db();
+    let bot = registry
+        .issue_bot_token(acme.id, globex.id, "renovate", TokenScope::Metadata)
+        .await
+        .expect("bot token");
+    let writer = registry
+        .spawn_last_use_writer(std::time::Duration::from_secs(3600))
+        .expect("recording on");
+    let mut admin = app
+        .sign_in_member("acme", "globex", "admin@globex.test")
+        .await;
+    let row = |body: &str| -> String {
+        let at = body
+            .find(&format!("id=\"token-{}\"", bot.id))
+            .expect("the bot token is listed");
+        let row = &body[at..];
+        row[..row.find("</tr>").unwrap_or(row.len())].to_owned()
+    };
+    let page = admin.get("/acme/org/globex/tokens").await;
+    assert!(row(&page.body).contains(">never<"), "{}", row(&page.body));
+
+    let mut headers = axum::http::HeaderMap::new();
+    let auth = format!("Bearer {}", bot.secret);
+    headers.insert("authorization", auth.parse().expect("header"));
+    headers.insert("user-agent", "Renovate/39.264.1".parse().expect("header"));
+    registry
+        .caller(&acme, &headers)
+        .await
+        .expect("database")
+        .expect("authenticates");
+    // Noted, not written yet: the page shows this server's note.
+    let page = admin.get("/acme/org/globex/tokens").await;
+    assert!(
+        row(&page.body).contains("(Renovate/39.264.1)"),
+        "{}",
+        row(&page.body)
+    );
+    assert!(registry.last_uses(None).await.expect("read").is_empty());
+    // Written: the same from the database.
+    registry.write_last_uses().await;
+    assert!(registry.pending_last_use(&bot.id).is_none());
+    let page = admin.get("/acme/org/globex/tokens").await;
+    assert!(
+        row(&page.body).contains("(Renovate/39.264.1)"),
+        "{}",
+        row(&page.body)
+    );
+    writer.abort();
+}

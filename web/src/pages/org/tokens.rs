@@ -11,6 +11,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use tollgate_registry::domain::{TokenKind, TokenRecord, TokenScope};
 use tollgate_registry::ids::TokenId;
+use tollgate_registry::last_use::LastUse;
 use tollgate_registry::time::Timestamp;
 use tollgate_registry::views::OrgToken;
 
@@ -30,11 +31,16 @@ pub(super) struct TokenLine {
     pub scope: &'static str,
     pub created: String,
     pub revoked: Option<String>,
+    /// When, from where and by which client it was last used (`None`: never).
+    pub last_used: Option<String>,
 }
 
-impl From<OrgToken> for TokenLine {
-    fn from(t: OrgToken) -> Self {
+impl TokenLine {
+    /// `t` as listed, with the newer of its written last use and the one this server holds.
+    pub fn of(web: &Web, t: OrgToken) -> Self {
+        let pending = web.registry.pending_last_use(&t.id);
         Self {
+            last_used: LastUse::newest(t.last_use, pending).map(|u| u.describe()),
             id: t.id.0,
             label: t.label,
             scope: t.scope.as_str(),
@@ -152,7 +158,7 @@ async fn render_list(
         .await?
         .into_iter()
         .filter(|t| t.kind == TokenKind::Org)
-        .map(TokenLine::from)
+        .map(|t| TokenLine::of(web, t))
         .collect();
     Ok(html(&TokensPage {
         chrome: Chrome::org(user, "CI and bot tokens", "tokens"),
