@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub mod scope;
 
-use tollgate_registry::domain::{PackageRef, VersionRule};
+use tollgate_registry::domain::{PackageRef, TokenScope, VersionRule};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -165,6 +165,11 @@ pub struct ServeArgs {
     /// A connection on which no byte moves either way for this long is closed.
     #[arg(long, env = "TOLLGATE_IDLE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
     pub idle_timeout: Duration,
+    /// How often tokens' last uses (when, from which address, which client) are written: they
+    /// are noted in memory on each request and written in one batch this often and at shutdown.
+    /// `0s` turns the recording off.
+    #[arg(long, env = "TOLLGATE_LAST_USE_FLUSH", default_value = "3s", value_parser = humantime::parse_duration)]
+    pub last_use_flush: Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -323,6 +328,14 @@ pub enum TokenCmd {
         /// The seat (member e-mail) this token belongs to.
         #[arg(long, requires = "org")]
         seat: Option<String>,
+        /// A bot token of the org (CI, an update bot), labelled LABEL: it takes no seat and
+        /// outlives every person of the org.
+        #[arg(long, value_name = "LABEL", requires = "org", conflicts_with = "seat")]
+        bot: Option<String>,
+        /// What the bot token may read: `read` (install) or `metadata` (listings and checksums,
+        /// never an archive: enough for Renovate and lockfile-only updates).
+        #[arg(long, requires = "bot", default_value = "read")]
+        scope: TokenScope,
     },
     /// Revoke a token by its id.
     Revoke { id: String },

@@ -68,11 +68,15 @@ pub async fn serve<S>(
         let io = TokioIo::new(Idle::new(stream, timeouts.idle));
         let conn = http.serve_connection(io, TowerToHyperService::new(app));
         let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended");
-            }
-        });
+        // The peer address, for the tokens' last use (tollgate_registry::last_use).
+        tokio::spawn(tollgate_registry::last_use::with_peer(
+            remote.ip(),
+            async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!(error = %e, "connection ended");
+                }
+            },
+        ));
     }
     drop(listener);
     graceful.shutdown().await;

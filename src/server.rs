@@ -34,6 +34,7 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
         .to_owned();
     let registry = ctx.registry.clone();
     registry.spawn_change_watcher();
+    registry.spawn_last_use_writer(args.last_use_flush);
     let npm = NpmState::new(
         registry.clone(),
         NpmConfig {
@@ -125,6 +126,8 @@ pub async fn serve(ctx: Context, args: &ServeArgs) -> anyhow::Result<()> {
         idle: args.idle_timeout,
     };
     crate::listener::serve(listener, app, timeouts, shutdown()).await;
+    // The uses noted since the last periodic write, so that a restart loses none.
+    registry.write_last_uses().await;
     Ok(())
 }
 

@@ -8,7 +8,9 @@
 //! Publish tokens read their own seller's packages (only those in their scope, if scoped).
 //! Whether T belongs to the seller whose URL was asked is checked at authentication.
 
-use crate::domain::{Ecosystem, Grant, PackageRef, TokenKind, TokenRecord, VersionRule};
+use crate::domain::{
+    Ecosystem, Grant, PackageRef, TokenKind, TokenRecord, TokenScope, VersionRule,
+};
 use crate::time::Timestamp;
 
 /// Which releases of one package a caller may read.
@@ -100,6 +102,27 @@ pub fn revocation(token: &TokenRecord) -> Option<String> {
     token
         .revoked_at
         .map(|_| format!("token {} was revoked", token.id))
+}
+
+/// Why `token` may list a package but not download its archives (a bot token of scope
+/// `metadata`), if so: the sentence names the token, its scope and what to use instead.
+pub fn archive_refusal(token: &TokenRecord) -> Option<String> {
+    match token.scope {
+        TokenScope::Read => None,
+        TokenScope::Metadata => {
+            let label = token
+                .label
+                .as_deref()
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default();
+            Some(format!(
+                "token {}{label} has scope `metadata`: it lists versions and checksums but never \
+                 downloads a package; to install, use a token of scope `read` (an org admin \
+                 creates one on the org's Tokens page)",
+                token.id
+            ))
+        }
+    }
 }
 
 fn publish_access(token: &TokenRecord, (ecosystem, name): (Ecosystem, &str)) -> Access {
@@ -194,6 +217,8 @@ mod tests {
             seat_email: Some("dev@buyer.test".into()),
             seat_active,
             packages: vec![],
+            label: None,
+            scope: TokenScope::Read,
             created_at: Timestamp(0),
             revoked_at: revoked.then_some(Timestamp(1)),
         }

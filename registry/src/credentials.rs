@@ -51,7 +51,8 @@ fn from_user_info(decoded: &str) -> &str {
 impl Registry {
     /// The caller of a request to `seller`'s URLs, from its `Authorization` header: the outer
     /// error is the server's (the database), the inner one the caller's, for the protocol to
-    /// explain with its [`AuthHint`].
+    /// explain with its [`AuthHint`]. A caller's use of its token is noted here (when, from
+    /// where, which client: `crate::last_use`), for every protocol.
     pub async fn caller(
         &self,
         seller: &Seller,
@@ -61,7 +62,10 @@ impl Registry {
             .authenticate(seller, presented(headers).as_deref())
             .await
         {
-            Ok(caller) => Ok(Ok(caller)),
+            Ok(caller) => {
+                self.note_use(&caller, headers);
+                Ok(Ok(caller))
+            }
             Err(AuthOrDbError::Auth(error)) => Ok(Err(error)),
             Err(AuthOrDbError::Db(error)) => Err(error),
         }

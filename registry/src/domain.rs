@@ -227,6 +227,71 @@ impl FromStr for TokenKind {
     }
 }
 
+/// What a token may read. Every token reads (lists and installs); an org's bot token may be
+/// limited to metadata: version listings and checksums, enough for an update bot (Renovate) and
+/// for lockfile-only updates (`npm install --package-lock-only`, `cargo update`, `bundle lock
+/// --update`), but never an archive.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    /// Listings and archives: installs.
+    #[default]
+    Read,
+    /// Listings and checksums only: every archive download is refused (403, naming the scope).
+    Metadata,
+}
+
+impl TokenScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Metadata => "metadata",
+        }
+    }
+}
+
+impl fmt::Display for TokenScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TokenScope {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "read" => Ok(Self::Read),
+            "metadata" => Ok(Self::Metadata),
+            other => Err(format!(
+                "unknown token scope `{other}` (expected read or metadata)"
+            )),
+        }
+    }
+}
+
+/// A bot token's label: what it is for ("renovate", "CI deploy"), shown on the org's tokens
+/// page and in `tollgate token list`. 1 to 64 characters, no control characters.
+pub fn check_token_label(label: &str) -> Result<String, String> {
+    let label = label.trim();
+    if label.is_empty() {
+        return Err("a bot token needs a label (what it is for, e.g. `renovate`)".into());
+    }
+    if label.chars().count() > MAX_TOKEN_LABEL {
+        return Err(format!(
+            "a token label has at most {MAX_TOKEN_LABEL} characters"
+        ));
+    }
+    if label.chars().any(char::is_control) {
+        return Err("a token label may not contain control characters".into());
+    }
+    Ok(label.to_owned())
+}
+
+/// The longest token label.
+pub const MAX_TOKEN_LABEL: usize = 64;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Seller {
     pub id: SellerId,
@@ -335,6 +400,10 @@ pub struct TokenRecord {
     pub seat_active: bool,
     /// Publish tokens: the packages they are limited to (empty = all of the seller's).
     pub packages: Vec<PackageRef>,
+    /// A bot token's label (org tokens made for a machine); `None` for other tokens.
+    pub label: Option<String>,
+    /// What the token may read (`metadata`: never an archive).
+    pub scope: TokenScope,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
 }
@@ -349,6 +418,9 @@ pub struct NewToken {
     pub org_id: Option<OrgId>,
     pub seat_id: Option<SeatId>,
     pub packages: Vec<PackageRef>,
+    /// A bot token's label (see [`check_token_label`]).
+    pub label: Option<String>,
+    pub scope: TokenScope,
 }
 
 /// An entitlement as the access rule needs it, with the names its messages use.

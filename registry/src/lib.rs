@@ -14,6 +14,7 @@ pub mod ecosystem;
 pub mod error;
 pub mod ids;
 pub mod json_shape;
+pub mod last_use;
 pub mod metrics;
 pub mod raw_tar;
 pub mod registry;

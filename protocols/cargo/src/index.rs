@@ -62,10 +62,13 @@ pub async fn readable(
 }
 
 /// Cargo's words for a refusal: 404 hides a crate outside the caller's licenses (a 403 would
-/// abort the whole build); a lapsed license is a 403 whose body Cargo prints, with the reason.
+/// abort the whole build); a lapsed license (or a metadata-only token asking for a `.crate`) is a
+/// 403 whose body Cargo prints, with the reason.
 fn refused(refusal: Refusal, name: &str, version: Option<&str>) -> CargoError {
     match refusal {
-        Refusal::Lapsed(reason) => CargoError::new(StatusCode::FORBIDDEN, reason),
+        Refusal::Lapsed(reason) | Refusal::Forbidden(reason) => {
+            CargoError::new(StatusCode::FORBIDDEN, reason)
+        }
         Refusal::Unauthenticated(why) => CargoError::new(StatusCode::UNAUTHORIZED, why),
         Refusal::Hidden => CargoError::not_found(format!("crate `{name}`")),
         Refusal::NoSuchVersion { .. } => {

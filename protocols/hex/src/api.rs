@@ -304,7 +304,7 @@ pub async fn release(
     }
     let allowed = state
         .registry
-        .downloadable(&caller, Ecosystem::Hex, &p.name, &p.version)
+        .describable(&caller, Ecosystem::Hex, &p.name, &p.version)
         .await
         .map_err(|e| HexError::from(e).api())?
         .map_err(|_| HexError::not_found(format!("{} {}", p.name, p.version)).api())?;

@@ -61,7 +61,8 @@ async fn readable(state: &HexState, caller: &Caller, name: &str) -> Result<Reada
 }
 
 /// Hex's words for a refusal: 404 for a package outside the caller's licenses (its existence is
-/// not revealed); a lapsed license says why, in the header mix prints.
+/// not revealed); a lapsed license says why, in the header mix prints; a metadata-only key asking
+/// for a tarball is a 403 that says so.
 fn refused(refusal: Refusal, name: &str, version: Option<&str>) -> HexError {
     let what = match version {
         Some(version) => format!("{name} {version}"),
@@ -76,6 +77,9 @@ fn refused(refusal: Refusal, name: &str, version: Option<&str>) -> HexError {
             lapsed: Some(reason),
         } => HexError::new(StatusCode::NOT_FOUND, format!("{what}: {reason}")).shown("warn"),
         Refusal::NoSuchVersion { lapsed: None } => HexError::not_found(what),
+        Refusal::Forbidden(why) => {
+            HexError::new(StatusCode::FORBIDDEN, format!("{what}: {why}")).shown("fatal")
+        }
         Refusal::Hidden => HexError::not_found(format!("package {name}")),
     }
 }

@@ -53,11 +53,13 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// npm's words for a refusal: 404 hides what the caller may not know exists; a lapsed license is
-/// a 403 whose text npm prints.
+/// npm's words for a refusal: 404 hides what the caller may not know exists; a lapsed license (or
+/// a metadata-only token asking for a tarball) is a 403 whose text npm prints.
 pub fn refused(refusal: Refusal) -> NpmError {
     match refusal {
-        Refusal::Lapsed(reason) => NpmError::new(StatusCode::FORBIDDEN, reason),
+        Refusal::Lapsed(reason) | Refusal::Forbidden(reason) => {
+            NpmError::new(StatusCode::FORBIDDEN, reason)
+        }
         Refusal::Unauthenticated(why) => NpmError::new(StatusCode::UNAUTHORIZED, why),
         Refusal::Hidden | Refusal::NoSuchVersion { .. } => NpmError::not_found(),
     }

@@ -65,10 +65,13 @@ pub async fn readable(
 }
 
 /// RubyGems' words for a refusal: 404 hides a gem outside the caller's licenses; a lapsed
-/// license is a 403 whose body (the reason and the date) Bundler and gem print.
+/// license is a 403 whose body (the reason and the date) Bundler and gem print, as is a
+/// metadata-only token asking for a `.gem`.
 pub fn refused(refusal: Refusal, name: &str) -> GemError {
     match refusal {
-        Refusal::Lapsed(reason) => GemError::new(StatusCode::FORBIDDEN, reason),
+        Refusal::Lapsed(reason) | Refusal::Forbidden(reason) => {
+            GemError::new(StatusCode::FORBIDDEN, reason)
+        }
         Refusal::Unauthenticated(why) => GemError::new(StatusCode::UNAUTHORIZED, why),
         Refusal::Hidden | Refusal::NoSuchVersion { .. } => {
             GemError::not_found(format!("gem `{name}`"))
@@ -106,28 +109,35 @@ fn full_name<'a>(file: &'a str, suffix: &str) -> Result<(&'a str, Vec<Split<'a>>
     Ok((full, splits))
 }
 
-/// The release a full name names (`splits` from `full_name`), if the caller may download it.
-/// Yanked releases still download (the core's yank table): lockfiles must keep installing.
+/// The release a full name names (`splits` from `full_name`), if the caller may download it
+/// (`archive`), or only read its gemspec (a metadata-only token may). Yanked releases still
+/// download (the core's yank table): lockfiles must keep installing.
 async fn release_of(
     state: &RubygemsState,
     caller: &Caller,
-    full: &str,
-    splits: Vec<Split<'_>>,
+    (full, splits): (&str, Vec<Split<'_>>),
+    archive: bool,
 ) -> Result<Allowed, GemError> {
     let candidates: Vec<Split<'_>> = splits
         .into_iter()
         .filter(|(name, _)| valid_name(name))
         .collect();
-    state
-        .registry
-        .downloadable_any(caller, Ecosystem::Rubygems, &candidates)
-        .await?
-        .map_err(|r| match r {
-            Refusal::Hidden | Refusal::NoSuchVersion { .. } => {
-                GemError::not_found(format!("gem `{full}`"))
-            }
-            other => refused(other, full),
-        })
+    let registry = &state.registry;
+    let decided = if archive {
+        registry
+            .downloadable_any(caller, Ecosystem::Rubygems, &candidates)
+            .await?
+    } else {
+        registry
+            .describable_any(caller, Ecosystem::Rubygems, &candidates)
+            .await?
+    };
+    decided.map_err(|r| match r {
+        Refusal::Hidden | Refusal::NoSuchVersion { .. } => {
+            GemError::not_found(format!("gem `{full}`"))
+        }
+        other => refused(other, full),
+    })
 }
 
 /// `quick/Marshal.4.8/FULLNAME.gemspec.rz`: `gem install` fetches it for every gem.
@@ -138,7 +148,7 @@ pub async fn quick_gemspec(
 ) -> Result<Response, GemError> {
     let (full, splits) = full_name(&p.file, ".gemspec.rz")?;
     let (_, caller) = seller_and_caller(&state, &p.seller, &headers, false).await?;
-    let allowed = release_of(&state, &caller, full, splits).await?;
+    let allowed = release_of(&state, &caller, (full, splits), false).await?;
     let spec = gemspecs(&state, &allowed.package)
         .await?
         .remove(&allowed.release.id)
@@ -156,7 +166,7 @@ pub async fn download(
 ) -> Result<Response, GemError> {
     let (full, splits) = full_name(&p.file, ".gem")?;
     let (_, caller) = seller_and_caller(&state, &p.seller, &headers, false).await?;
-    let allowed = release_of(&state, &caller, full, splits).await?;
+    let allowed = release_of(&state, &caller, (full, splits), true).await?;
     let ip = connect.map(|Extension(c)| c.0.ip().to_string());
     let download = state.registry.fetch(&caller, allowed, ip).await?;
     let mut out = HeaderMap::new();

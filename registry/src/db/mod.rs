@@ -13,6 +13,7 @@ mod billing;
 #[cfg(test)]
 mod conformance;
 mod keys;
+mod last_use;
 mod links;
 mod pool;
 mod releases;

@@ -22,6 +22,8 @@ struct TokenRow {
     seat_email: Option<String>,
     seat_active: Option<i64>,
     packages: String,
+    label: Option<String>,
+    scope: String,
     created_at: i64,
     revoked_at: Option<i64>,
 }
@@ -42,6 +44,8 @@ impl TryFrom<TokenRow> for TokenRecord {
             seat_active: r.seat_active.is_none_or(|a| a != 0),
             packages: serde_json::from_str(&r.packages)
                 .map_err(|e| Error::Invalid(format!("token package scope: {e}")))?,
+            label: r.label,
+            scope: r.scope.parse().map_err(Error::Invalid)?,
             created_at: Timestamp(r.created_at),
             revoked_at: r.revoked_at.map(Timestamp),
         })
@@ -50,7 +54,7 @@ impl TryFrom<TokenRow> for TokenRecord {
 
 const SELECT_TOKEN: &str = "SELECT t.id, t.secret_hash, t.kind, t.seller_id, s.slug AS seller_slug,
         t.org_id, o.slug AS org_slug, t.seat_id, st.email AS seat_email, st.active AS seat_active,
-        t.packages, t.created_at, t.revoked_at
+        t.packages, t.label, t.scope, t.created_at, t.revoked_at
     FROM tokens t
     JOIN sellers s ON s.id = t.seller_id
     LEFT JOIN orgs o ON o.id = t.org_id
@@ -106,8 +110,9 @@ pub(super) async fn insert_token(tx: &mut super::pool::Tx, token: &NewToken) -> 
     let packages =
         serde_json::to_string(&token.packages).map_err(|e| Error::Invalid(e.to_string()))?;
     sqlx::query(
-        "INSERT INTO tokens (id, secret_hash, kind, seller_id, org_id, seat_id, packages, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO tokens (id, secret_hash, kind, seller_id, org_id, seat_id, packages, label,
+             scope, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&token.id.0)
     .bind(&token.secret_hash)
@@ -116,6 +121,8 @@ pub(super) async fn insert_token(tx: &mut super::pool::Tx, token: &NewToken) -> 
     .bind(token.org_id.map(|o| o.0))
     .bind(token.seat_id.map(|s| s.0))
     .bind(packages)
+    .bind(token.label.as_deref())
+    .bind(token.scope.as_str())
     .bind(Timestamp::now().0)
     .execute(&mut **tx)
     .await

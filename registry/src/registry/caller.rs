@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::Error;
-use crate::domain::{Seller, TokenKind, TokenRecord};
+use crate::domain::{Seller, TokenKind, TokenRecord, TokenScope};
 use crate::ids::TokenId;
 
 /// An authenticated caller: a valid, unrevoked token of the seller whose URL was asked.
@@ -28,6 +28,8 @@ impl Caller {
             seat_email: None,
             seat_active: true,
             packages: Vec::new(),
+            label: None,
+            scope: TokenScope::Read,
             created_at: seller.created_at,
             revoked_at: None,
         }))

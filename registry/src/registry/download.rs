@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{Caller, Delivery, Registry};
 use crate::Result;
-use crate::access::{Access, Visibility};
+use crate::access::{self, Access, Visibility};
 use crate::domain::{Ecosystem, PackageState, Release};
 use crate::yanked;
 
@@ -21,6 +21,10 @@ pub enum Refusal {
     /// The caller's license ended and does not cover this (the text gives the product, the org,
     /// the date and what perpetual fallback keeps).
     Lapsed(String),
+    /// The caller may list the release but its token may not download it (a bot token of scope
+    /// `metadata`): every protocol answers 403 with the text, which names the token's scope and
+    /// what to use instead.
+    Forbidden(String),
     /// The package is visible but this version is not there (or is yanked where yanked
     /// releases do not download). `lapsed` is the license's end, when one explains the gap.
     NoSuchVersion { lapsed: Option<String> },
@@ -71,6 +75,13 @@ pub struct Allowed {
     pub package: Arc<PackageState>,
     pub release: Release,
     pub ecosystem: Ecosystem,
+}
+
+/// What a caller asks of a release: its bytes, or only what describes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    Archive,
+    Metadata,
 }
 
 /// A download under way: the release and how its bytes reach the client.
@@ -130,14 +141,41 @@ impl Registry {
         Ok(shelf)
     }
 
-    /// May `caller` download `version` of `name`? Decides with the access rule and the yank
-    /// table; nothing is recorded until [`Registry::fetch`].
+    /// May `caller` download `version` of `name`? Decides with the access rule, the yank
+    /// table and the token's scope (a metadata-only token never downloads an archive); nothing
+    /// is recorded until [`Registry::fetch`].
     pub async fn downloadable(
         &self,
         caller: &Caller,
         ecosystem: Ecosystem,
         name: &str,
         version: &str,
+    ) -> Result<Result<Allowed, Refusal>> {
+        self.release_for(caller, ecosystem, name, version, Want::Archive)
+            .await
+    }
+
+    /// The release `version` of `name` whose metadata `caller` may read (a RubyGems gemspec,
+    /// Hex's release API): [`Registry::downloadable`] without the scope check, so a
+    /// metadata-only token reads it too.
+    pub async fn describable(
+        &self,
+        caller: &Caller,
+        ecosystem: Ecosystem,
+        name: &str,
+        version: &str,
+    ) -> Result<Result<Allowed, Refusal>> {
+        self.release_for(caller, ecosystem, name, version, Want::Metadata)
+            .await
+    }
+
+    async fn release_for(
+        &self,
+        caller: &Caller,
+        ecosystem: Ecosystem,
+        name: &str,
+        version: &str,
+        want: Want,
     ) -> Result<Result<Allowed, Refusal>> {
         let readable = match self.readable(caller, ecosystem, name).await? {
             Ok(readable) => readable,
@@ -155,6 +193,13 @@ impl Registry {
         if !readable.visibility.allows(release.published_at) {
             return Ok(Err(readable.refusal_when_empty()));
         }
+        // Only once the caller may see the release: a metadata-only token learns nothing here
+        // that its listings do not show.
+        if want == Want::Archive
+            && let Some(why) = access::archive_refusal(&caller.0)
+        {
+            return Ok(Err(Refusal::Forbidden(why)));
+        }
         Ok(Ok(Allowed {
             release: release.clone(),
             package: readable.package,
@@ -171,9 +216,34 @@ impl Registry {
         ecosystem: Ecosystem,
         candidates: &[(&str, &str)],
     ) -> Result<Result<Allowed, Refusal>> {
+        self.first_of(caller, ecosystem, candidates, Want::Archive)
+            .await
+    }
+
+    /// [`Registry::downloadable_any`] for metadata ([`Registry::describable`]).
+    pub async fn describable_any(
+        &self,
+        caller: &Caller,
+        ecosystem: Ecosystem,
+        candidates: &[(&str, &str)],
+    ) -> Result<Result<Allowed, Refusal>> {
+        self.first_of(caller, ecosystem, candidates, Want::Metadata)
+            .await
+    }
+
+    async fn first_of(
+        &self,
+        caller: &Caller,
+        ecosystem: Ecosystem,
+        candidates: &[(&str, &str)],
+        want: Want,
+    ) -> Result<Result<Allowed, Refusal>> {
         let mut refused = Refusal::Hidden;
         for &(name, version) in candidates {
-            match self.downloadable(caller, ecosystem, name, version).await? {
+            match self
+                .release_for(caller, ecosystem, name, version, want)
+                .await?
+            {
                 Ok(allowed) => return Ok(Ok(allowed)),
                 Err(Refusal::Hidden) => {}
                 Err(missing @ Refusal::NoSuchVersion { .. }) => {

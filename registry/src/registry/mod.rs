@@ -8,6 +8,7 @@ mod changes;
 mod database;
 pub mod download;
 pub mod gc;
+mod last_use;
 mod links;
 mod orgs;
 mod products;
@@ -61,6 +62,8 @@ struct Inner {
     applied: AtomicI64,
     catching_up: tokio::sync::Mutex<()>,
     listeners: std::sync::RwLock<Vec<Listener>>,
+    /// Tokens' last uses noted and not written yet (`last_use`).
+    last_use: crate::last_use::LastUses,
 }
 
 /// Settings of the core that come from the server's configuration.
@@ -109,6 +112,7 @@ impl Registry {
             applied: AtomicI64::new(applied),
             catching_up: tokio::sync::Mutex::new(()),
             listeners: std::sync::RwLock::new(Vec::new()),
+            last_use: Default::default(),
             db,
             store,
             options,

@@ -2,7 +2,7 @@
 //! stored hash, and the token must belong to the seller whose URL was asked.
 
 use super::*;
-use crate::domain::NewToken;
+use crate::domain::{NewToken, TokenScope};
 use crate::ids::TokenId;
 
 struct Setup {
@@ -58,6 +58,8 @@ async fn publish_token(registry: &Registry, seller: &Seller) -> (TokenId, String
             org_id: None,
             seat_id: None,
             packages: Vec::new(),
+            label: None,
+            scope: TokenScope::Read,
         })
         .await
         .expect("token");

@@ -9,7 +9,7 @@ use http_body::Frame;
 use http_body_util::Full;
 
 use super::*;
-use crate::domain::{Ecosystem, TokenRecord};
+use crate::domain::{Ecosystem, TokenRecord, TokenScope};
 use crate::ids::{SellerId, TokenId};
 use crate::time::Timestamp;
 
@@ -26,6 +26,8 @@ fn caller(kind: TokenKind, packages: &[&str]) -> Caller {
         seat_email: None,
         seat_active: true,
         packages: packages.iter().map(|n| npm(n)).collect(),
+        label: None,
+        scope: TokenScope::Read,
         created_at: Timestamp(0),
         revoked_at: None,
     }))

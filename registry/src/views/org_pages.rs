@@ -4,8 +4,9 @@
 use sqlx::FromRow;
 
 use super::handle::Views;
-use crate::domain::{PackageRef, TokenKind};
+use crate::domain::{PackageRef, TokenKind, TokenScope};
 use crate::ids::{OrgId, SeatId, TokenId};
+use crate::last_use::LastUse;
 use crate::time::Timestamp;
 use crate::{Error, Result};
 
@@ -17,8 +18,13 @@ pub struct OrgToken {
     /// The seat a personal token belongs to (`None` for an org token).
     pub seat_id: Option<SeatId>,
     pub seat_email: Option<String>,
+    /// A bot token's label (`None` for other tokens).
+    pub label: Option<String>,
+    pub scope: TokenScope,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// Its last use as written (a server may hold a newer one: `Registry::pending_last_use`).
+    pub last_use: Option<LastUse>,
 }
 
 /// One of the org's subscriptions with the plan it is on, for the billing page.
@@ -45,15 +51,21 @@ struct TokenRow {
     kind: String,
     seat_id: Option<i64>,
     seat_email: Option<String>,
+    label: Option<String>,
+    scope: String,
     created_at: i64,
     revoked_at: Option<i64>,
+    last_used_at: Option<i64>,
+    last_used_ip: Option<String>,
+    last_used_agent: Option<String>,
 }
 
 impl Views {
     /// The org's tokens (org and seat tokens), oldest first.
     pub async fn org_tokens(&self, org: OrgId) -> Result<Vec<OrgToken>> {
         let rows: Vec<TokenRow> = sqlx::query_as(
-            "SELECT t.id, t.kind, t.seat_id, s.email AS seat_email, t.created_at, t.revoked_at
+            "SELECT t.id, t.kind, t.seat_id, s.email AS seat_email, t.label, t.scope, t.created_at,
+                    t.revoked_at, t.last_used_at, t.last_used_ip, t.last_used_agent
              FROM tokens t LEFT JOIN seats s ON s.id = t.seat_id
              WHERE t.org_id = $1 ORDER BY t.created_at, t.id",
         )
@@ -67,8 +79,15 @@ impl Views {
                     kind: r.kind.parse().map_err(Error::Invalid)?,
                     seat_id: r.seat_id.map(SeatId),
                     seat_email: r.seat_email,
+                    label: r.label,
+                    scope: r.scope.parse().map_err(Error::Invalid)?,
                     created_at: Timestamp(r.created_at),
                     revoked_at: r.revoked_at.map(Timestamp),
+                    last_use: r.last_used_at.map(|at| LastUse {
+                        at: Timestamp(at),
+                        ip: r.last_used_ip,
+                        agent: r.last_used_agent,
+                    }),
                 })
             })
             .collect()

@@ -5,6 +5,7 @@ mod anonymous;
 mod app;
 mod audit;
 mod auth_matrix;
+mod bot_tokens;
 mod csrf;
 mod customers;
 mod db_state;

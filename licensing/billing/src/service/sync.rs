@@ -3,7 +3,7 @@
 //! for the first time.
 
 use tollgate_registry::db::{SubscriptionRecord, SubscriptionState};
-use tollgate_registry::domain::{NewToken, Plan, Seller, TokenKind};
+use tollgate_registry::domain::{NewToken, Plan, Seller, TokenKind, TokenScope};
 use tollgate_registry::ids::OrgId;
 use tollgate_registry::time::Timestamp;
 use tollgate_registry::{Error, token};
@@ -176,6 +176,8 @@ impl Billing {
             org_id: None,
             seat_id: None,
             packages: Vec::new(),
+            label: None,
+            scope: TokenScope::Read,
         };
         let done = self
             .registry

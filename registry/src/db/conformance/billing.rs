@@ -4,7 +4,7 @@
 
 use crate::Error;
 use crate::db::{Db, StripeConnection, SubscriptionState};
-use crate::domain::{NewToken, Plan, SeatMode, Seller, TokenKind, VersionRule};
+use crate::domain::{NewToken, Plan, SeatMode, Seller, TokenKind, TokenScope, VersionRule};
 use crate::ids::TokenId;
 use crate::time::Timestamp;
 
@@ -51,6 +51,8 @@ fn token(seller: &Seller) -> NewToken {
         org_id: None,
         seat_id: None,
         packages: vec![],
+        label: None,
+        scope: TokenScope::Read,
     }
 }
 

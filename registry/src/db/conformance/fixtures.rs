@@ -3,7 +3,7 @@
 use crate::db::Db;
 use crate::domain::{
     DownloadEvent, Ecosystem, Entitlement, NewRelease, NewToken, Org, PackageRef, Product, Release,
-    Seat, Seller, TokenKind, VersionRule,
+    Seat, Seller, TokenKind, TokenScope, VersionRule,
 };
 use crate::ids::{PackageId, TokenId};
 use crate::time::Timestamp;
@@ -154,6 +154,8 @@ pub fn token(id: &str, seller: &Seller) -> TokenBuilder {
         org_id: None,
         seat_id: None,
         packages: Vec::new(),
+        label: None,
+        scope: TokenScope::Read,
     })
 }
 
@@ -161,6 +163,14 @@ impl TokenBuilder {
     pub fn org(mut self, org: &Org) -> Self {
         self.0.kind = TokenKind::Org;
         self.0.org_id = Some(org.id);
+        self
+    }
+
+    /// A bot token of `org`: an org token with a label and a scope.
+    pub fn bot(mut self, org: &Org, label: &str, scope: TokenScope) -> Self {
+        self = self.org(org);
+        self.0.label = Some(label.to_owned());
+        self.0.scope = scope;
         self
     }
 

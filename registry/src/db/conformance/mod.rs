@@ -20,6 +20,7 @@ mod changes;
 mod concurrency;
 mod dashboard;
 mod fixtures;
+mod last_use;
 mod page_lists;
 mod releases;
 mod revisions;
@@ -64,6 +65,8 @@ conformance!(
     accounts::end_grants_ends_only_open_grants,
     tokens::revoking_a_seat_revokes_its_tokens,
     tokens::tokens_round_trip_and_filter_by_seller,
+    tokens::bot_tokens_keep_their_label_and_scope,
+    last_use::last_uses_are_written_in_batches_and_only_move_forward,
     changes::every_visible_write_logs_its_change,
     changes::changes_are_read_in_seq_order,
     changes::prune_changes_deletes_only_old_rows,

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use crate::change::Change;
 use crate::db::Db;
-use crate::domain::{Seat, TokenKind};
+use crate::domain::{Seat, TokenKind, TokenScope};
 use crate::ids::TokenId;
 
 use super::assertions::{assert_not_found, logged};
@@ -226,4 +226,77 @@ pub async fn tokens_round_trip_and_filter_by_seller(db: &Db) {
             .await,
         "token `tg_missing` not found",
     );
+}
+
+pub async fn bot_tokens_keep_their_label_and_scope(db: &Db) {
+    let acme = seller(db, "acme").await;
+    let initech = org(db, &acme, "initech").await;
+    let bob = seat(db, &initech, "bob@initech.test").await;
+    let renovate = token("tg_bot_renovate", &acme)
+        .bot(&initech, "Renovate \u{2014} weekly", TokenScope::Metadata)
+        .create(db)
+        .await;
+    let ci = token("tg_bot_ci", &acme)
+        .bot(&initech, "GitHub Actions", TokenScope::Read)
+        .create(db)
+        .await;
+    let plain = token("tg_plain_org", &acme).org(&initech).create(db).await;
+    let bobs = token("tg_bob_seat", &acme).seat(&bob).create(db).await;
+
+    let r = db
+        .token(&renovate.0)
+        .await
+        .expect("lookup")
+        .expect("bot token exists");
+    assert_eq!(r.kind, TokenKind::Org);
+    assert_eq!((r.seat_id, r.seat_email.as_deref()), (None, None));
+    assert_eq!(r.label.as_deref(), Some("Renovate \u{2014} weekly"));
+    assert_eq!(r.scope, TokenScope::Metadata);
+    let c = db.token(&ci.0).await.expect("lookup").expect("exists");
+    assert_eq!(
+        (c.label.as_deref(), c.scope),
+        (Some("GitHub Actions"), TokenScope::Read)
+    );
+    for id in [&plain, &bobs] {
+        let t = db.token(&id.0).await.expect("lookup").expect("exists");
+        assert_eq!((t.label, t.scope), (None, TokenScope::Read), "{id}");
+    }
+
+    // The org's pages read the same label and scope.
+    let listed = crate::views::Views(db.clone())
+        .org_tokens(initech.id)
+        .await
+        .expect("org tokens");
+    let lines: BTreeSet<(&str, Option<&str>, TokenScope)> = listed
+        .iter()
+        .map(|t| (t.id.0.as_str(), t.label.as_deref(), t.scope))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("tg_bob_seat", None, TokenScope::Read),
+            ("tg_bot_ci", Some("GitHub Actions"), TokenScope::Read),
+            (
+                "tg_bot_renovate",
+                Some("Renovate \u{2014} weekly"),
+                TokenScope::Metadata
+            ),
+            ("tg_plain_org", None, TokenScope::Read),
+        ]
+        .into()
+    );
+
+    // A bot token survives its org's people leaving: revoking every seat leaves it alone.
+    db.revoke_seat(initech.id, "bob@initech.test", at(1_000))
+        .await
+        .expect("revoke bob");
+    let r = db
+        .token(&renovate.0)
+        .await
+        .expect("lookup")
+        .expect("exists");
+    assert_eq!(r.revoked_at, None, "a bot token takes no seat");
+    assert!(r.seat_active);
+    let gone = db.token(&bobs.0).await.expect("lookup").expect("exists");
+    assert_eq!(gone.revoked_at, Some(at(1_000)));
 }

@@ -4,11 +4,15 @@
 //! agree: a listed release downloads; a release that downloads unlisted is exactly the yanked
 //! one of an ecosystem whose yank table says so; every refusal is the same for both.
 
+mod scopes;
+
 use std::collections::BTreeSet;
 
 use super::*;
 use crate::db::Db;
-use crate::domain::{NewRelease, NewToken, PackageRef, Retirement, Seller, TokenKind, VersionRule};
+use crate::domain::{
+    NewRelease, NewToken, PackageRef, Retirement, Seller, TokenKind, TokenScope, VersionRule,
+};
 use crate::ids::OrgId;
 use crate::registry::{AuthError, AuthOrDbError, Options};
 use crate::time::Timestamp;
@@ -33,6 +37,9 @@ struct World {
     lapsed: String,
     unlicensed: String,
     revoked_seat: String,
+    /// Bot tokens of the live org: scope `metadata` ("renovate") and scope `read` ("ci").
+    metadata: String,
+    reader: String,
     _dir: tempfile::TempDir,
 }
 
@@ -55,9 +62,29 @@ async fn token_for(
         org_id: Some(org),
         seat_id: seat,
         packages: Vec::new(),
+        label: None,
+        scope: TokenScope::Read,
     })
     .await
     .expect("token");
+    g.secret
+}
+
+async fn bot_for(db: &Db, seller: &Seller, org: OrgId, label: &str, scope: TokenScope) -> String {
+    let g = token::generate();
+    db.create_token(&NewToken {
+        id: g.id.clone(),
+        secret_hash: g.secret_hash.clone(),
+        kind: TokenKind::Org,
+        seller_id: seller.id,
+        org_id: Some(org),
+        seat_id: None,
+        packages: Vec::new(),
+        label: Some(label.into()),
+        scope,
+    })
+    .await
+    .expect("bot token");
     g.secret
 }
 
@@ -156,6 +183,8 @@ async fn world() -> World {
         lapsed: token_for(&db, &seller, lapsed.id, None).await,
         unlicensed: token_for(&db, &seller, unlicensed.id, None).await,
         revoked_seat,
+        metadata: bot_for(&db, &seller, live.id, "renovate", TokenScope::Metadata).await,
+        reader: bot_for(&db, &seller, live.id, "ci", TokenScope::Read).await,
         registry: Registry::open(db, store, Options::default())
             .await
             .expect("registry"),

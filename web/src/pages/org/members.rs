@@ -103,11 +103,7 @@ async fn page(State(web): State<Web>, user: MemberUser) -> WebResult<Response> {
         .await?
         .into_iter()
         .filter(|t| t.seat_id == Some(user.seat.id))
-        .map(|t| TokenLine {
-            id: t.id.0,
-            created: format_time(t.created_at),
-            revoked: t.revoked_at.map(format_time),
-        })
+        .map(|t| TokenLine::of(&web, t))
         .collect();
     // A plain member sees their own seat only (colleagues' addresses are the admins' business).
     let seats = db
