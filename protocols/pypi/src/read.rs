@@ -226,14 +226,27 @@ pub async fn index(
 
 /// The release a file name names, if the caller may download it. Yanked files still download
 /// (PEP 592: a pin or a lockfile keeps installing them).
-async fn allowed(state: &PypiState, caller: &Caller, file: &str) -> Result<Allowed, PypiError> {
+/// With `archive: false`, only what describes the file (its size, its METADATA): a
+/// metadata-only bot token may read that too.
+async fn allowed(
+    state: &PypiState,
+    caller: &Caller,
+    file: &str,
+    archive: bool,
+) -> Result<Allowed, PypiError> {
     let shown = || format!("file '{}'", file.chars().take(120).collect::<String>());
     let dist = filename::parse(file).map_err(|_| PypiError::not_found(shown()))?;
-    state
-        .registry
-        .downloadable(caller, Ecosystem::Pypi, &dist.project, file)
-        .await?
-        .map_err(|r| refused(r, &shown()))
+    let registry = &state.registry;
+    let decided = if archive {
+        registry
+            .downloadable(caller, Ecosystem::Pypi, &dist.project, file)
+            .await?
+    } else {
+        registry
+            .describable(caller, Ecosystem::Pypi, &dist.project, file)
+            .await?
+    };
+    decided.map_err(|r| refused(r, &shown()))
 }
 
 /// `/files/FILE`: streamed from the store (or redirected to it), recording a download (`HEAD`
@@ -250,7 +263,7 @@ pub async fn file(
     if let Some(dist) = p.file.strip_suffix(".metadata") {
         return metadata(&state, &caller, dist).await;
     }
-    let allowed = allowed(&state, &caller, &p.file).await?;
+    let allowed = allowed(&state, &caller, &p.file, method != Method::HEAD).await?;
     if method == Method::HEAD {
         // uv asks for a wheel's size before reading its metadata: not a download.
         return Ok((
@@ -273,7 +286,7 @@ pub async fn file(
 }
 
 async fn metadata(state: &PypiState, caller: &Caller, file: &str) -> Result<Response, PypiError> {
-    let allowed = allowed(state, caller, file).await?;
+    let allowed = allowed(state, caller, file, false).await?;
     let text = records(state, &allowed.package)
         .await?
         .remove(&allowed.release.id)
