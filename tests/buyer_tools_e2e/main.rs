@@ -12,3 +12,4 @@ mod common;
 mod bots;
 mod fixtures;
 mod last_use;
+mod managers;
