@@ -13,3 +13,4 @@ mod bots;
 mod fixtures;
 mod last_use;
 mod managers;
+mod renovate;

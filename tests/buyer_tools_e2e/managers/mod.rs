@@ -7,6 +7,8 @@
 
 mod tool;
 
+pub use tool::tools_dir;
+
 use crate::common::Server;
 use crate::fixtures::{ORG, PRODUCT, SELLER, Shop, bot_token};
 use tool::{Manager, Project};
