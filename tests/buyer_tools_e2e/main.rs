@@ -12,3 +12,5 @@ mod common;
 mod bots;
 mod fixtures;
 mod last_use;
+mod managers;
+mod renovate;
