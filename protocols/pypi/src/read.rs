@@ -54,10 +54,12 @@ pub async fn seller_and_caller(
 
 /// pip's and uv's words for a refusal: 404 hides a project outside the caller's licenses (and
 /// sends uv to its next index); an ended license is a 403 whose reason phrase (the product, the
-/// date, what perpetual fallback keeps) pip, uv and poetry print.
+/// date, what perpetual fallback keeps) pip, uv and poetry print, as is a metadata-only bot
+/// token's request for a file (the sentence names its scope).
 pub fn refused(refusal: Refusal, what: &str) -> PypiError {
     match refusal {
         Refusal::Lapsed(reason)
+        | Refusal::Forbidden(reason)
         | Refusal::NoSuchVersion {
             lapsed: Some(reason),
         } => PypiError::new(StatusCode::FORBIDDEN, reason),
