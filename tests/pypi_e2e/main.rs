@@ -162,6 +162,7 @@ fn another_spelling_of_an_existing_file_name_is_refused() {
             "{name} was accepted:\n{}",
             run.output()
         );
+        eprintln!("---- twine upload {name}:\n{}", run.output());
     }
     let page = index.json_page(&publisher.secret, CORE);
     assert_eq!(
