@@ -426,3 +426,16 @@ pub(crate) fn lockfile_without(path: &Path, token: &Token) -> String {
     );
     lock
 }
+
+/// Asserts a refused client run: it failed and printed every needle. Prints what it printed.
+pub(crate) fn refused(run: &Run, case: &str, needles: &[&str]) {
+    let out = run.output();
+    assert!(
+        !run.success,
+        "{case}: succeeded but should be refused:\n{out}"
+    );
+    eprintln!("---- {case}: refused as expected:\n{out}");
+    for n in needles {
+        assert!(out.contains(n), "{case}: output lacks {n:?}:\n{out}");
+    }
+}

@@ -4,20 +4,22 @@
 //! `python -m build --no-isolation` (and one retagged `linux_x86_64` with `python -m wheel tags`);
 //! every client runs as its own "user" with its own `HOME`, no cache and no configuration, and
 //! can reach nothing but loopback. Assertions are on what the clients print.
+//!
+//! This file: uploads and installs. `access.rs`: refusals (unlicensed org, unknown token,
+//! revoked seat, ended license, perpetual fallback). `yank.rs`: PEP 592.
 
+mod access;
 #[path = "../common/mod.rs"]
 mod common;
 mod harness;
-
-use std::thread;
-use std::time::Duration;
+mod yank;
 
 use common::Server;
 use common::pypi::{PyUser, file_name, sha256_file};
 use harness::{
-    CORE, Index, PRO, PRODUCT, SELLER, acme, hello, licensed_org, listed, lockfile_without, names,
-    pip_install, poetry_env, poetry_project, publish, setup, twine_upload, unknown_token, uv_env,
-    uv_pip_install, uv_project, uv_publish, uv_publish_index,
+    CORE, Index, PRO, SELLER, acme, hello, licensed_org, listed, lockfile_without, names,
+    pip_install, poetry_env, poetry_project, publish, setup, twine_upload, uv_env, uv_pip_install,
+    uv_project, uv_publish, uv_publish_index,
 };
 
 /// twine uploads wheels (pure and `linux_x86_64`) and sdists of both packages; the same file
@@ -130,6 +132,43 @@ fn twine_and_uv_publish_upload_each_file_once() {
         )),
         "{}",
         html.text()
+    );
+}
+
+/// Another spelling of an existing wheel's file name (the project part not normalized, or the
+/// version written another PEP 440-equal way) is the same distribution to pip and uv: like the
+/// public index, the server must refuse it rather than list a second, different file for it.
+#[test]
+fn another_spelling_of_an_existing_file_name_is_refused() {
+    let Some((bin, fx)) = setup() else { return };
+    let server = Server::start();
+    let publisher = acme(&server);
+    let index = Index::new(&server);
+    let seller = PyUser::new(&bin);
+    publish(&seller, &index, &publisher.secret, &fx.first_release());
+    let renamed = seller.root.path().join("renamed");
+    std::fs::create_dir_all(&renamed).expect("dir");
+    for name in [
+        "Acme_Core-1.0.0-py3-none-any.whl",
+        "acme.core-1.0.0-py3-none-any.whl",
+        "acme_core-1.0-py3-none-any.whl",
+        "acme_core-1.0.0.0-py3-none-any.whl",
+    ] {
+        let copy = renamed.join(name);
+        std::fs::copy(&fx.core_changed_whl, &copy).expect("copy wheel");
+        let run = twine_upload(&seller, &index, &publisher.secret, &[&copy]);
+        assert!(
+            !run.success && run.output().contains("400"),
+            "{name} was accepted:\n{}",
+            run.output()
+        );
+        eprintln!("---- twine upload {name}:\n{}", run.output());
+    }
+    let page = index.json_page(&publisher.secret, CORE);
+    assert_eq!(
+        listed(&page),
+        names(&[&fx.core_whl, &fx.core_sdist, &fx.core_linux_whl]),
+        "{page}"
     );
 }
 
@@ -316,386 +355,5 @@ fn poetry_lock_and_install_with_an_explicit_source() {
     assert_eq!(
         hello(&bob, &app2.join(".venv")),
         "acme-pro 1.1.0 with acme-core 1.0.0"
-    );
-}
-
-/// An org without a license and a token the server never issued are refused, in pip's, uv's and
-/// poetry's words.
-#[test]
-fn unentitled_org_and_unknown_token_are_refused() {
-    let Some((bin, fx)) = setup() else { return };
-    let server = Server::start();
-    let publisher = acme(&server);
-    let index = Index::new(&server);
-    let seller = PyUser::new(&bin);
-    publish(&seller, &index, &publisher.secret, &fx.first_release());
-    let buyer = licensed_org(&server, "buyer", &[]);
-    server.org(SELLER, "stranger");
-    let stranger = server.org_token(SELLER, "stranger");
-    let unknown = unknown_token(&buyer);
-
-    // The unlicensed org: not found (404).
-    let user = PyUser::new(&bin);
-    let venv = user.venv("venv");
-    let run = pip_install(&user, &venv, &index.simple_token(&stranger.secret), &[PRO]);
-    refused(&run, "pip, unlicensed org", &["from versions: none"]);
-    let run = uv_pip_install(&user, &venv, &index.simple_token(&stranger.secret), &[PRO]);
-    refused(
-        &run,
-        "uv pip, unlicensed org",
-        &["not found in the package registry"],
-    );
-    let app = poetry_project(&user, &index, "*");
-    let run = user.run(&app, "poetry", &["lock"], &poetry_env(&stranger.secret));
-    refused(
-        &run,
-        "poetry lock, unlicensed org",
-        &["doesn't match any versions"],
-    );
-
-    // A token nobody issued: 401.
-    let user = PyUser::new(&bin);
-    let venv = user.venv("venv");
-    let run = pip_install(&user, &venv, &index.simple_token(&unknown), &[PRO]);
-    refused(&run, "pip, unknown token", &["401", "from versions: none"]);
-    let run = uv_pip_install(&user, &venv, &index.simple_token(&unknown), &[PRO]);
-    refused(&run, "uv pip, unknown token", &["401 Unauthorized"]);
-    let app = poetry_project(&user, &index, "*");
-    let run = user.run(&app, "poetry", &["lock"], &poetry_env(&unknown));
-    refused(&run, "poetry lock, unknown token", &["Authorization error"]);
-
-    // The same over plain HTTP; the project list shows the stranger nothing.
-    assert_eq!(index.page(&stranger.secret, PRO, harness::JSON).status, 404);
-    assert_eq!(index.page(&unknown, PRO, harness::JSON).status, 401);
-    let list = |token: &str| index.get("simple/", token, harness::JSON).json()["projects"].clone();
-    assert_eq!(list(&stranger.secret), serde_json::json!([]));
-    assert_eq!(
-        list(&buyer.secret),
-        serde_json::json!([{"name": CORE}, {"name": PRO}])
-    );
-}
-
-/// A seat token works until the seat is revoked; then every client is refused (401), and where
-/// a client prints the reason phrase (a download) it names the seat.
-#[test]
-fn a_revoked_seat_is_refused() {
-    let Some((bin, fx)) = setup() else { return };
-    let server = Server::start();
-    let publisher = acme(&server);
-    let index = Index::new(&server);
-    let seller = PyUser::new(&bin);
-    publish(&seller, &index, &publisher.secret, &fx.first_release());
-    licensed_org(&server, "buyer", &[]);
-    let email = "alice@buyer.example";
-    server.cli(&["seat", "add", "--seller", SELLER, "--org", "buyer", email]);
-    let seat = server.token(SELLER, &["--org", "buyer", "--seat", email]);
-
-    let user = PyUser::new(&bin);
-    let venv = user.venv("venv");
-    let run = pip_install(&user, &venv, &index.simple_token(&seat.secret), &[PRO]);
-    assert!(run.success, "{}", run.output());
-    let uv_app = uv_project(&user, &index, "");
-    user.ok(&uv_app, "uv", &["lock"], &uv_env(&seat.secret));
-
-    server.cli(&[
-        "seat", "revoke", "--seller", SELLER, "--org", "buyer", email,
-    ]);
-    let user = PyUser::new(&bin);
-    let venv = user.venv("venv");
-    let run = pip_install(&user, &venv, &index.simple_token(&seat.secret), &[PRO]);
-    refused(&run, "pip, revoked seat", &["401", "from versions: none"]);
-    let run = uv_pip_install(&user, &venv, &index.simple_token(&seat.secret), &[PRO]);
-    refused(&run, "uv pip, revoked seat", &["401 Unauthorized"]);
-    let app = poetry_project(&user, &index, "*");
-    let run = user.run(&app, "poetry", &["lock"], &poetry_env(&seat.secret));
-    refused(&run, "poetry lock, revoked seat", &["Authorization error"]);
-    // Downloads print the reason phrase: it names the revoked seat.
-    let url = index.file_token(&seat.secret, file_name(&fx.pro_whl));
-    let run = pip_install(&user, &venv, &index.simple_token(&seat.secret), &[&url]);
-    refused(&run, "pip, revoked seat, file URL", &["401", email]);
-    let locked = PyUser::new(&bin);
-    let app = locked.root.path().join("uv-app");
-    std::fs::create_dir_all(&app).expect("app dir");
-    for f in ["pyproject.toml", "uv.lock"] {
-        std::fs::copy(uv_app.join(f), app.join(f)).expect("copy project");
-    }
-    let run = locked.run(&app, "uv", &["sync", "--locked"], &uv_env(&seat.secret));
-    refused(&run, "uv sync from a lock, revoked seat", &["401", email]);
-
-    assert_eq!(index.page(&seat.secret, PRO, harness::JSON).status, 401);
-}
-
-/// A while_active license that ended: resolving finds nothing, and a download (a lockfile's, or
-/// a file URL) is refused with the license sentence and its date where the client prints the
-/// reason phrase.
-#[test]
-fn an_ended_license_names_the_reason_and_date() {
-    let Some((bin, fx)) = setup() else { return };
-    let server = Server::start();
-    let publisher = acme(&server);
-    let index = Index::new(&server);
-    let seller = PyUser::new(&bin);
-    publish(&seller, &index, &publisher.secret, &fx.first_release());
-    let lapsed = licensed_org(&server, "lapsed", &["--rule", "while_active"]);
-
-    // Locked while the license ran.
-    let user = PyUser::new(&bin);
-    let uv_app = uv_project(&user, &index, "");
-    user.ok(&uv_app, "uv", &["lock"], &uv_env(&lapsed.secret));
-    let poetry_app = poetry_project(&user, &index, "*");
-    user.ok(
-        &poetry_app,
-        "poetry",
-        &["lock"],
-        &poetry_env(&lapsed.secret),
-    );
-
-    server.grant_end(SELLER, "lapsed", PRODUCT);
-    let page = index.page(&lapsed.secret, PRO, harness::JSON);
-    assert_eq!(page.status, 403, "{}", page.text());
-    let file = file_name(&fx.pro_whl);
-
-    let venv = user.venv("venv");
-    let run = pip_install(&user, &venv, &index.simple_token(&lapsed.secret), &[PRO]);
-    refused(&run, "pip, ended license", &["from versions: none"]);
-    let url = index.file_token(&lapsed.secret, file);
-    let run = pip_install(&user, &venv, &index.simple_token(&lapsed.secret), &[&url]);
-    refused(&run, "pip, ended license, file URL", &["403", "ended on"]);
-    let run = uv_pip_install(&user, &venv, &index.simple_token(&lapsed.secret), &[PRO]);
-    refused(&run, "uv pip, ended license", &["403 Forbidden"]);
-    // uv downloads the locked files without reading the page: the reason phrase shows.
-    let run = user.run(
-        &uv_app,
-        "uv",
-        &["sync", "--locked"],
-        &uv_env(&lapsed.secret),
-    );
-    refused(
-        &run,
-        "uv sync from a lock, ended license",
-        &["403", "ended on"],
-    );
-    // poetry reads the pages again before downloading: only its authorization error shows.
-    let run = user.run(
-        &poetry_app,
-        "poetry",
-        &["install"],
-        &poetry_env(&lapsed.secret),
-    );
-    refused(
-        &run,
-        "poetry install from a lock, ended license",
-        &["Authorization error accessing"],
-    );
-}
-
-/// A perpetual_fallback license that ended keeps what was published before the end: the page
-/// lists only those files, pip and uv resolve to them, the newer version is not found and its
-/// file not served.
-#[test]
-fn perpetual_fallback_lists_only_files_published_before_the_end() {
-    let Some((bin, fx)) = setup() else { return };
-    let server = Server::start();
-    let publisher = acme(&server);
-    let index = Index::new(&server);
-    let seller = PyUser::new(&bin);
-    let legacy = licensed_org(&server, "legacy", &["--rule", "perpetual_fallback"]);
-    publish(&seller, &index, &publisher.secret, &fx.first_release());
-    thread::sleep(Duration::from_millis(50));
-    server.grant_end(SELLER, "legacy", PRODUCT);
-    thread::sleep(Duration::from_millis(50));
-    publish(&seller, &index, &publisher.secret, &[&fx.pro11_whl]);
-
-    let user = PyUser::new(&bin);
-    let venv = user.venv("venv");
-    let run = pip_install(&user, &venv, &index.simple_token(&legacy.secret), &[PRO]);
-    assert!(run.success, "{}", run.output());
-    assert_eq!(hello(&user, &venv), "acme-pro 1.0.0 with acme-core 1.0.0");
-    let run = pip_install(
-        &user,
-        &venv,
-        &index.simple_token(&legacy.secret),
-        &[&format!("{PRO}==1.1.0")],
-    );
-    refused(
-        &run,
-        "pip ==1.1.0, perpetual fallback",
-        &["(from versions: 1.0.0)"],
-    );
-
-    let other = PyUser::new(&bin);
-    let venv = other.venv("venv");
-    let run = uv_pip_install(&other, &venv, &index.simple_token(&legacy.secret), &[PRO]);
-    assert!(
-        run.success && run.output().contains("+ acme-pro==1.0.0"),
-        "{}",
-        run.output()
-    );
-    let run = uv_pip_install(
-        &other,
-        &venv,
-        &index.simple_token(&legacy.secret),
-        &[&format!("{PRO}==1.1.0")],
-    );
-    refused(&run, "uv pip ==1.1.0, perpetual fallback", &["1.1.0"]);
-
-    // The page and the files over plain HTTP: what is listed is what downloads.
-    let page = index.json_page(&legacy.secret, PRO);
-    assert_eq!(
-        listed(&page),
-        names(&[&fx.pro_whl, &fx.pro_sdist]),
-        "{page}"
-    );
-    assert_eq!(
-        index.download_status(&legacy.secret, file_name(&fx.pro_whl)),
-        200
-    );
-    let newer = index.download_status(&legacy.secret, file_name(&fx.pro11_whl));
-    assert!(
-        newer == 403 || newer == 404,
-        "1.1.0 served to legacy: {newer}"
-    );
-}
-
-/// A yanked version (PEP 592) is left out of a fresh resolve by pip and uv, still installed when
-/// pinned with `==` (with the reason as a warning) or by a lock taken before the yank, marked on
-/// the page with its reason, and back after un-yanking.
-#[test]
-fn a_yanked_version_is_skipped_unless_pinned() {
-    let Some((bin, fx)) = setup() else { return };
-    let server = Server::start();
-    let publisher = acme(&server);
-    let index = Index::new(&server);
-    let seller = PyUser::new(&bin);
-    let mut files = fx.first_release();
-    files.push(&fx.pro11_whl);
-    publish(&seller, &index, &publisher.secret, &files);
-    let buyer = licensed_org(&server, "buyer", &[]);
-    let reason = "broken on Windows";
-    let locked = PyUser::new(&bin);
-    let app = uv_project(&locked, &index, "");
-    locked.ok(&app, "uv", &["lock"], &uv_env(&buyer.secret));
-
-    server.cli(&[
-        "release",
-        "yank",
-        "--seller",
-        SELLER,
-        &format!("pypi:{PRO}"),
-        "1.1.0",
-        "--reason",
-        reason,
-    ]);
-    let user = PyUser::new(&bin);
-    let venv = user.venv("fresh");
-    let run = pip_install(&user, &venv, &index.simple_token(&buyer.secret), &[PRO]);
-    assert!(run.success, "{}", run.output());
-    assert_eq!(hello(&user, &venv), "acme-pro 1.0.0 with acme-core 1.0.0");
-    let venv = user.venv("pinned");
-    let pinned = format!("{PRO}==1.1.0");
-    let run = pip_install(&user, &venv, &index.simple_token(&buyer.secret), &[&pinned]);
-    assert!(run.success, "{}", run.output());
-    eprintln!("---- pip install {pinned} (yanked):\n{}", run.output());
-    assert!(run.output().contains(reason), "{}", run.output());
-    assert_eq!(hello(&user, &venv), "acme-pro 1.1.0 with acme-core 1.0.0");
-
-    let venv = user.venv("uv-fresh");
-    let run = uv_pip_install(&user, &venv, &index.simple_token(&buyer.secret), &[PRO]);
-    assert!(
-        run.success && run.output().contains("+ acme-pro==1.0.0"),
-        "{}",
-        run.output()
-    );
-    let venv = user.venv("uv-pinned");
-    let run = uv_pip_install(&user, &venv, &index.simple_token(&buyer.secret), &[&pinned]);
-    assert!(run.success, "{}", run.output());
-    eprintln!("---- uv pip install {pinned} (yanked):\n{}", run.output());
-    assert!(
-        run.output().contains("+ acme-pro==1.1.0") && run.output().contains(reason),
-        "{}",
-        run.output()
-    );
-
-    // A lock taken before the yank still installs the yanked version.
-    let run = locked.ok(&app, "uv", &["sync", "--locked"], &uv_env(&buyer.secret));
-    assert!(
-        run.output().contains("+ acme-pro==1.1.0"),
-        "{}",
-        run.output()
-    );
-
-    // The page marks the file (PEP 592) with the reason, in both forms.
-    let page = index.json_page(&buyer.secret, PRO);
-    let entry = page["files"]
-        .as_array()
-        .and_then(|a| a.iter().find(|e| e["filename"] == file_name(&fx.pro11_whl)))
-        .unwrap_or_else(|| panic!("a yanked file stays listed: {page}"));
-    assert_eq!(entry["yanked"], reason, "{entry}");
-    let html = index.page(&buyer.secret, PRO, "text/html").text();
-    assert!(
-        html.contains(&format!("data-yanked=\"{reason}\"")),
-        "{html}"
-    );
-
-    server.cli(&[
-        "release",
-        "unyank",
-        "--seller",
-        SELLER,
-        &format!("pypi:{PRO}"),
-        "1.1.0",
-    ]);
-    let venv = user.venv("unyanked");
-    let run = pip_install(&user, &venv, &index.simple_token(&buyer.secret), &[PRO]);
-    assert!(run.success, "{}", run.output());
-    assert_eq!(hello(&user, &venv), "acme-pro 1.1.0 with acme-core 1.0.0");
-}
-
-/// Asserts a refused client run: it failed and printed every needle. Prints what it printed.
-fn refused(run: &common::Run, case: &str, needles: &[&str]) {
-    let out = run.output();
-    assert!(
-        !run.success,
-        "{case}: succeeded but should be refused:\n{out}"
-    );
-    eprintln!("---- {case}: refused as expected:\n{out}");
-    for n in needles {
-        assert!(out.contains(n), "{case}: output lacks {n:?}:\n{out}");
-    }
-}
-
-/// Another spelling of an existing wheel's file name (the project part not normalized, or the
-/// version written another PEP 440-equal way) is the same distribution to pip and uv: like the
-/// public index, the server must refuse it rather than list a second, different file for it.
-#[test]
-fn another_spelling_of_an_existing_file_name_is_refused() {
-    let Some((bin, fx)) = setup() else { return };
-    let server = Server::start();
-    let publisher = acme(&server);
-    let index = Index::new(&server);
-    let seller = PyUser::new(&bin);
-    publish(&seller, &index, &publisher.secret, &fx.first_release());
-    let renamed = seller.root.path().join("renamed");
-    std::fs::create_dir_all(&renamed).expect("dir");
-    for name in [
-        "Acme_Core-1.0.0-py3-none-any.whl",
-        "acme.core-1.0.0-py3-none-any.whl",
-        "acme_core-1.0-py3-none-any.whl",
-        "acme_core-1.0.0.0-py3-none-any.whl",
-    ] {
-        let copy = renamed.join(name);
-        std::fs::copy(&fx.core_changed_whl, &copy).expect("copy wheel");
-        let run = twine_upload(&seller, &index, &publisher.secret, &[&copy]);
-        assert!(
-            !run.success && run.output().contains("400"),
-            "{name} was accepted:\n{}",
-            run.output()
-        );
-    }
-    let page = index.json_page(&publisher.secret, CORE);
-    assert_eq!(
-        listed(&page),
-        names(&[&fx.core_whl, &fx.core_sdist, &fx.core_linux_whl]),
-        "{page}"
     );
 }
