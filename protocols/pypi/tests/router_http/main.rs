@@ -22,8 +22,8 @@ use tollgate_registry::registry::Caller;
 use tollgate_registry::store::{FsStore, Store};
 use tollgate_registry::time::Timestamp;
 use tower::ServiceExt;
-mod uploads;
 mod reads;
+mod uploads;
 
 const JSON: &str = "application/vnd.pypi.simple.v1+json";
 /// What pip 26 sends on a project page.
