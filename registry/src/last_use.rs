@@ -123,12 +123,15 @@ impl Noted {
     }
 }
 
+/// One shard: token id → its last use not yet written.
+type Shard = Mutex<HashMap<Box<str>, Noted>>;
+
 /// The in-memory map of last uses not yet written, sharded by token id.
 pub struct LastUses {
     /// Off until a server starts writing (the CLI and in-process tests note nothing).
     enabled: AtomicBool,
     hasher: RandomState,
-    shards: Box<[Mutex<HashMap<Box<str>, Noted>>]>,
+    shards: Box<[Shard]>,
 }
 
 impl Default for LastUses {
